@@ -1,0 +1,71 @@
+/**
+ * Kernel constants used by core. Values verified on this machine (DESIGN.md) and
+ * in the uapi headers named beside each group.
+ */
+
+// <linux/if_tun.h>: ioctl request numbers (_IOW('T', n, int) / _IOR).
+export const TUNSETIFF = 0x400454ca;
+export const TUNSETPERSIST = 0x400454cb;
+export const TUNSETOWNER = 0x400454cc;
+export const TUNSETGROUP = 0x400454ce;
+export const TUNGETFEATURES = 0x800454cf;
+export const TUNSETOFFLOAD = 0x400454d0;
+export const TUNGETIFF = 0x800454d2;
+export const TUNSETVNETHDRSZ = 0x400454d8;
+export const TUNSETQUEUE = 0x400454d9;
+
+// <linux/if_tun.h>: ifr_flags for TUNSETIFF / TUNSETQUEUE.
+export const IFF_TUN = 0x0001;
+export const IFF_TAP = 0x0002;
+export const IFF_NAPI = 0x0010;
+export const IFF_MULTI_QUEUE = 0x0100;
+export const IFF_ATTACH_QUEUE = 0x0200;
+export const IFF_DETACH_QUEUE = 0x0400;
+export const IFF_PERSIST = 0x0800;
+export const IFF_NO_PI = 0x1000;
+export const IFF_VNET_HDR = 0x4000;
+
+// <linux/if_tun.h>: TUNSETOFFLOAD bits.
+export const TUN_F_CSUM = 0x01;
+export const TUN_F_TSO4 = 0x02;
+export const TUN_F_TSO6 = 0x04;
+export const TUN_F_TSO_ECN = 0x08;
+export const TUN_F_UFO = 0x10;
+export const TUN_F_USO4 = 0x20;
+export const TUN_F_USO6 = 0x40;
+
+// <linux/if.h>: interface flags.
+export const IFF_UP = 0x1;
+export const IFF_BROADCAST = 0x2;
+export const IFF_POINTOPOINT = 0x10;
+export const IFF_RUNNING = 0x40;
+export const IFF_LOWER_UP = 0x10000;
+
+/** IFNAMSIZ from <linux/if.h>: 16 including the terminating NUL. */
+export const IFNAMSIZ = 16;
+/** sizeof(struct ifreq) on 64-bit Linux: 16-byte name + 24-byte union. */
+export const IFREQ_SIZE = 40;
+
+// <asm-generic/fcntl.h>, <sys/eventfd.h>, <poll.h>, <sched.h>
+export const O_RDWR = 0x2;
+export const O_NONBLOCK = 0x800;
+export const O_CLOEXEC = 0x80000;
+export const F_GETFD = 1;
+export const F_SETFD = 2;
+export const F_GETFL = 3;
+export const F_SETFL = 4;
+export const FD_CLOEXEC = 1;
+export const EFD_NONBLOCK = 0x800;
+export const EFD_CLOEXEC = 0x80000;
+export const POLLIN = 0x001;
+export const POLLOUT = 0x004;
+export const POLLERR = 0x008;
+export const POLLHUP = 0x010;
+export const POLLNVAL = 0x020;
+export const CLONE_NEWNET = 0x40000000;
+
+// <asm-generic/errno-base.h>, <asm-generic/errno.h>
+export const EINTR = 4;
+export const EAGAIN = 11;
+export const EBADFD = 77;
+export const ENOBUFS = 105;

@@ -1,0 +1,75 @@
+/**
+ * libc bindings through koffi: the only way tunpipe talks to the kernel.
+ *
+ * Rules (DESIGN.md):
+ * - Buffers passed as `void *` are typed arrays (also SharedArrayBuffer-backed):
+ *   koffi hands the kernel their memory directly, no copy.
+ * - Never use koffi's `.async` calls or `fs.read` on a TUN fd: they occupy libuv's
+ *   four threadpool threads. Waiting happens in `poll()` on our own threads.
+ * - ioctl is declared twice: variadic for general use, and fixed-signature aliases
+ *   (`ioctlPtr`, `ioctlInt`) for paths that run often.
+ * - errno is read with `koffi.errno()` right after a call returns -1.
+ *
+ * Each thread (main or worker) that imports this module gets its own koffi
+ * instance and function objects; fds are process-wide.
+ */
+import koffi from 'koffi';
+import { TunError, type TunErrorCode } from '@tunpipe/offload';
+
+const libc = koffi.load('libc.so.6');
+
+/** Raw libc functions. Every function returns -1 and sets errno on failure. */
+export const sys = {
+  open: libc.func('int open(const char *path, int flags, int mode)') as (path: string, flags: number, mode: number) => number,
+  close: libc.func('int close(int fd)') as (fd: number) => number,
+  read: libc.func('long read(int fd, void *buf, unsigned long count)') as (fd: number, buf: ArrayBufferView, count: number) => number,
+  write: libc.func('long write(int fd, const void *buf, unsigned long count)') as (fd: number, buf: ArrayBufferView, count: number) => number,
+  /** General ioctl: pass the extra argument with its type, e.g. `ioctl(fd, req, 'int', 1)`. */
+  ioctl: libc.func('int ioctl(int fd, unsigned long request, ...)') as (fd: number, request: number, ...typedArgs: unknown[]) => number,
+  /** ioctl whose argument is a pointer to a buffer (struct ifreq, unsigned int...). */
+  ioctlPtr: libc.func('int ioctl(int fd, unsigned long request, void *arg)') as (fd: number, request: number, arg: ArrayBufferView) => number,
+  /** ioctl whose argument is an integer passed by value (TUNSETPERSIST, TUNSETOFFLOAD...). */
+  ioctlInt: libc.func('int ioctl(int fd, unsigned long request, unsigned long arg)') as (fd: number, request: number, arg: number) => number,
+  fcntl: libc.func('int fcntl(int fd, int cmd, long arg)') as (fd: number, cmd: number, arg: number) => number,
+  /** `struct pollfd[]` as a buffer: 8 bytes each (int fd, short events, short revents). */
+  poll: libc.func('int poll(void *fds, unsigned long nfds, int timeout)') as (fds: ArrayBufferView, nfds: number, timeoutMs: number) => number,
+  eventfd: libc.func('int eventfd(unsigned int initval, int flags)') as (initval: number, flags: number) => number,
+  dup: libc.func('int dup(int fd)') as (fd: number) => number,
+  socket: libc.func('int socket(int domain, int type, int protocol)') as (domain: number, type: number, protocol: number) => number,
+  bind: libc.func('int bind(int fd, const void *addr, uint32_t len)') as (fd: number, addr: ArrayBufferView, len: number) => number,
+  getsockname: libc.func('int getsockname(int fd, void *addr, _Inout_ uint32_t *len)') as (fd: number, addr: ArrayBufferView, len: number[]) => number,
+  setsockopt: libc.func('int setsockopt(int fd, int level, int name, const void *val, uint32_t len)') as (fd: number, level: number, name: number, val: ArrayBufferView, len: number) => number,
+  send: libc.func('long send(int fd, const void *buf, unsigned long len, int flags)') as (fd: number, buf: ArrayBufferView, len: number, flags: number) => number,
+  recv: libc.func('long recv(int fd, void *buf, unsigned long len, int flags)') as (fd: number, buf: ArrayBufferView, len: number, flags: number) => number,
+  sendto: libc.func('long sendto(int fd, const void *buf, unsigned long len, int flags, const void *addr, uint32_t alen)') as (fd: number, buf: ArrayBufferView, len: number, flags: number, addr: ArrayBufferView | null, alen: number) => number,
+  ifNameToIndex: libc.func('unsigned int if_nametoindex(const char *name)') as (name: string) => number,
+  setns: libc.func('int setns(int fd, int nstype)') as (fd: number, nstype: number) => number,
+  gettid: libc.func('int gettid(void)') as () => number,
+  getuid: libc.func('uint32_t getuid(void)') as () => number,
+  getgid: libc.func('uint32_t getgid(void)') as () => number,
+  /** cpu_set_t as a buffer (128 bytes = 1024 CPUs). pid 0 is the calling thread. */
+  schedSetaffinity: libc.func('int sched_setaffinity(int pid, unsigned long size, const void *mask)') as (pid: number, size: number, mask: ArrayBufferView) => number,
+  schedGetaffinity: libc.func('int sched_getaffinity(int pid, unsigned long size, void *mask)') as (pid: number, size: number, mask: ArrayBufferView) => number,
+};
+
+/** errno of the last failed call on this thread. */
+export function errno(): number {
+  return koffi.errno();
+}
+
+/** A TunError for a failed system call, reading errno now. */
+export function osError(code: TunErrorCode, syscall: string, message?: string, err: number = koffi.errno()): TunError {
+  const detail = message === undefined ? '' : `${message}: `;
+  return new TunError(code, `${detail}${syscall} failed (${errnoText(err)})`, { errno: err, syscall });
+}
+
+function errnoText(err: number): string {
+  const e = new TunError('ERR_TUN_OS', '', { errno: err });
+  return e.sysCode ?? `errno ${err}`;
+}
+
+/** Throws osError when `ret < 0`; returns `ret` otherwise. */
+export function check(ret: number, code: TunErrorCode, syscall: string, message?: string): number {
+  if (ret < 0) throw osError(code, syscall, message);
+  return ret;
+}

@@ -1,0 +1,2 @@
+/** @tunpipe/linux-mq */
+export {};

@@ -1,0 +1,2 @@
+/** @tunpipe/streams */
+export {};

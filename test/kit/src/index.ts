@@ -1,0 +1,2 @@
+/** Test support for tunpipe: private namespaces, outside oracles, CI gating. */
+export const placeholderKit = true;
