@@ -69,3 +69,25 @@ export const EINTR = 4;
 export const EAGAIN = 11;
 export const EBADFD = 77;
 export const ENOBUFS = 105;
+
+// <linux/if_tun.h>: more TUN ioctls and flags used by the device layer.
+export const TUNGETVNETHDRSZ = 0x800454d7;
+export const IFF_NO_CARRIER = 0x0040;
+export const IFF_ONE_QUEUE = 0x2000;
+export const IFF_TUN_EXCL = 0x8000;
+/** Path of the TUN/TAP clone device. */
+export const TUN_CLONE_PATH = '/dev/net/tun';
+/** sizeof(struct virtio_net_hdr), <linux/virtio_net.h>: the default vnet header size. */
+export const VIRTIO_NET_HDR_LEN = 10;
+/** sizeof(struct tun_pi), <linux/if_tun.h>: flags u16 + proto be16, before each packet without IFF_NO_PI. */
+export const TUN_PI_LEN = 4;
+
+// <asm-generic/errno-base.h>, <asm-generic/errno.h>: more errno values the device layer tells apart.
+export const EPERM = 1;
+export const ENOENT = 2;
+export const EBADF = 9;
+export const EBUSY = 16;
+export const ENODEV = 19;
+export const EINVAL = 22;
+export const EIO = 5;
+export const ENXIO = 6;
