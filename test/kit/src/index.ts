@@ -1,2 +1,23 @@
-/** Test support for tunpipe: private namespaces, outside oracles, CI gating. */
-export const placeholderKit = true;
+/** @tunpipe/testkit: private network namespaces, outside oracles, CI gating, leak checks. */
+export type { TestContext, GatingContext } from './test-context.js';
+export { requireNetAdmin, netAdminMissing, isCi } from './net-admin.js';
+export { Netns, createNetns, listNetns, NETNS_RUN_DIR, type ExecOptions } from './netns.js';
+export { Peer, type PeerExit, type PeerOptions } from './peer.js';
+export { runCommand, runCommandSync, expectSuccess, DEFAULT_COMMAND_TIMEOUT_MS, type CommandResult, type CommandOptions } from './command.js';
+export {
+  ping,
+  tcpdumpRead,
+  linkJson,
+  addrJson,
+  routeJson,
+  type PingOptions,
+  type PingResult,
+  type IpLinkJson,
+  type IpAddrJson,
+  type IpAddrInfoJson,
+  type IpRouteJson,
+  type RouteQuery,
+} from './oracles.js';
+export { openFds, threadCount } from './leaks.js';
+export { onExitCleanup, runExitCleanup } from './exit-cleanup.js';
+export { THREAD_NETNS_PATH } from './thread-netns.js';
