@@ -91,3 +91,8 @@ export const ENODEV = 19;
 export const EINVAL = 22;
 export const EIO = 5;
 export const ENXIO = 6;
+
+// <linux/if_tun.h>: TUNGETDEVNETNS = _IO('T', 227), returns an fd of the device's network namespace (Linux >= 5.2).
+export const TUNGETDEVNETNS = 0x54e3;
+// <asm-generic/fcntl.h>
+export const O_RDONLY = 0x0;
