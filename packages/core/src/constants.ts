@@ -96,3 +96,102 @@ export const ENXIO = 6;
 export const TUNGETDEVNETNS = 0x54e3;
 // <asm-generic/fcntl.h>
 export const O_RDONLY = 0x0;
+
+// ---- rtnetlink (src/netlink/) -------------------------------------------------------
+// <bits/socket.h>, <linux/socket.h>: families, socket types, options, recv flags.
+export const AF_UNSPEC = 0;
+export const AF_INET = 2;
+export const AF_INET6 = 10;
+export const AF_NETLINK = 16;
+export const SOCK_RAW = 3;
+export const SOCK_CLOEXEC = 0x80000;
+export const SOL_SOCKET = 1;
+/** SO_RCVTIMEO_OLD, <asm-generic/socket.h>: struct timeval {long sec; long usec} on 64-bit. */
+export const SO_RCVTIMEO = 20;
+export const SOL_NETLINK = 270;
+export const MSG_PEEK = 0x2;
+export const MSG_TRUNC = 0x20;
+
+// <linux/netlink.h>
+export const NETLINK_ROUTE = 0;
+export const NETLINK_CAP_ACK = 10;
+export const NETLINK_EXT_ACK = 11;
+export const NETLINK_GET_STRICT_CHK = 12;
+export const NLMSG_NOOP = 1;
+export const NLMSG_ERROR = 2;
+export const NLMSG_DONE = 3;
+export const NLMSG_OVERRUN = 4;
+export const NLM_F_REQUEST = 0x01;
+export const NLM_F_MULTI = 0x02;
+export const NLM_F_ACK = 0x04;
+export const NLM_F_DUMP_INTR = 0x10;
+export const NLM_F_DUMP = 0x300;
+export const NLM_F_REPLACE = 0x100;
+export const NLM_F_EXCL = 0x200;
+export const NLM_F_CREATE = 0x400;
+export const NLM_F_CAPPED = 0x100;
+export const NLM_F_ACK_TLVS = 0x200;
+export const NLMSGERR_ATTR_MSG = 1;
+export const NLMSGERR_ATTR_OFFS = 2;
+
+// <linux/rtnetlink.h>: message types.
+export const RTM_NEWLINK = 16;
+export const RTM_DELLINK = 17;
+export const RTM_GETLINK = 18;
+export const RTM_SETLINK = 19;
+export const RTM_NEWADDR = 20;
+export const RTM_DELADDR = 21;
+export const RTM_GETADDR = 22;
+export const RTM_NEWROUTE = 24;
+export const RTM_DELROUTE = 25;
+export const RTM_GETROUTE = 26;
+
+// <linux/if_link.h>: link attributes (IFLA_*) and IFLA_LINKINFO's nested ones.
+export const IFLA_ADDRESS = 1;
+export const IFLA_BROADCAST = 2;
+export const IFLA_IFNAME = 3;
+export const IFLA_MTU = 4;
+export const IFLA_TXQLEN = 13;
+export const IFLA_OPERSTATE = 16;
+export const IFLA_LINKINFO = 18;
+export const IFLA_NET_NS_FD = 28;
+export const IFLA_NUM_TX_QUEUES = 31;
+export const IFLA_NUM_RX_QUEUES = 32;
+export const IFLA_INFO_KIND = 1;
+export const IFLA_INFO_DATA = 2;
+
+// <linux/if_addr.h>: address attributes and flags.
+export const IFA_ADDRESS = 1;
+export const IFA_LOCAL = 2;
+export const IFA_LABEL = 3;
+export const IFA_BROADCAST = 4;
+export const IFA_FLAGS = 8;
+export const IFA_F_NODAD = 0x02;
+
+// <linux/rtnetlink.h>: route attributes, tables, protocols, scopes, types.
+export const RTA_DST = 1;
+export const RTA_OIF = 4;
+export const RTA_GATEWAY = 5;
+export const RTA_PRIORITY = 6;
+export const RTA_PREFSRC = 7;
+export const RTA_TABLE = 15;
+export const RT_TABLE_UNSPEC = 0;
+export const RT_TABLE_COMPAT = 252;
+export const RT_TABLE_MAIN = 254;
+export const RT_TABLE_LOCAL = 255;
+export const RTPROT_UNSPEC = 0;
+export const RTPROT_KERNEL = 2;
+export const RTPROT_BOOT = 3;
+export const RTPROT_STATIC = 4;
+export const RT_SCOPE_UNIVERSE = 0;
+export const RT_SCOPE_LINK = 253;
+export const RT_SCOPE_HOST = 254;
+export const RT_SCOPE_NOWHERE = 255;
+export const RTN_UNSPEC = 0;
+export const RTN_UNICAST = 1;
+
+// <asm-generic/errno.h>: errno values rtnetlink callers tell apart.
+export const EEXIST = 17;
+export const ENETUNREACH = 101;
+export const EADDRNOTAVAIL = 99;
+export const ESRCH = 3;
