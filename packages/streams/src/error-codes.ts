@@ -1,0 +1,35 @@
+/**
+ * The stable error codes of @tunpipe/streams, in one table. Every error this
+ * package raises is a `TunError` with one of these codes; users and tests match on
+ * the code, never on the message.
+ */
+import { TunError } from '@tunpipe/offload';
+
+export const StreamErrorCode = {
+  /** A bad argument or option: a negative queue, a non-positive size, an unknown link type. */
+  INVALID_ARGUMENT: 'ERR_TUN_INVALID_ARGUMENT',
+  /** A frame's declared body length exceeds `maxFrameSize` (decided from the 4-byte prefix, before buffering). */
+  FRAME_TOO_LARGE: 'ERR_TUN_FRAME_TOO_LARGE',
+  /** The byte stream ended inside a frame (prefix or body incomplete). */
+  FRAME_TRUNCATED: 'ERR_TUN_FRAME_TRUNCATED',
+  /** A frame body is not a valid msgpack packet record (`{v: 1, d, q, h?, t?, m?}`). */
+  FRAME_MALFORMED: 'ERR_TUN_FRAME_MALFORMED',
+  /** A packet cannot be encoded as a frame (its `meta` holds something msgpack cannot represent). */
+  FRAME_UNENCODABLE: 'ERR_TUN_FRAME_UNENCODABLE',
+  /** The pcap writer (or its tap) was used after `close()`. */
+  CLOSED: 'ERR_TUN_CLOSED',
+  /** An operation was aborted by its AbortSignal (`name` is `AbortError`, `cause` is the signal's reason). */
+  ABORTED: 'ERR_TUN_ABORTED',
+  /** A worker task of a piscina stage failed (`cause` is the worker's error). */
+  WORKER_TASK: 'ERR_TUN_WORKER_TASK',
+} as const;
+
+/** One of the streams layer's error codes. */
+export type StreamErrorCode = (typeof StreamErrorCode)[keyof typeof StreamErrorCode];
+
+/** An AbortError-like TunError: name `AbortError`, code ERR_TUN_ABORTED, cause = the signal's reason. */
+export function abortedError(signal: AbortSignal): TunError {
+  const err = new TunError(StreamErrorCode.ABORTED, 'the operation was aborted', { cause: signal.reason });
+  err.name = 'AbortError';
+  return err;
+}
