@@ -16,6 +16,8 @@ export const StreamErrorCode = {
   FRAME_MALFORMED: 'ERR_TUN_FRAME_MALFORMED',
   /** A packet cannot be encoded as a frame (its `meta` holds something msgpack cannot represent). */
   FRAME_UNENCODABLE: 'ERR_TUN_FRAME_UNENCODABLE',
+  /** A Node stream under a byte-stream adapter closed before its end (destroyed without 'end'). */
+  PREMATURE_CLOSE: 'ERR_TUN_PREMATURE_CLOSE',
   /** The pcap writer (or its tap) was used after `close()`. */
   CLOSED: 'ERR_TUN_CLOSED',
   /** An operation was aborted by its AbortSignal (`name` is `AbortError`, `cause` is the signal's reason). */

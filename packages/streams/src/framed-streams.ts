@@ -9,43 +9,10 @@
  * await pipeline(peer.readable, tun.writable);     // frames in as packets
  * ```
  */
-import { Duplex, Readable, Writable } from 'node:stream';
 import { FrameDecoder, type FrameDecoderOptions, type FrameDecoderStats } from './frame-decoder.js';
 import { FrameEncoder, type FrameEncoderOptions, type FrameEncoderStats } from './frame-encoder.js';
+import type { StreamPair } from './node-byte-streams.js';
 import type { Packet } from './packet.js';
-
-/** A readable and a writable side, as `pipeThrough` and tcpip.js-style stacks expect. */
-export interface StreamPair<R, W = R> {
-  /** What comes in. */
-  readonly readable: ReadableStream<R>;
-  /** What goes out. */
-  readonly writable: WritableStream<W>;
-}
-
-/** Two Node streams used as one channel: e.g. a child's `{ readable: child.stdout, writable: child.stdin }`. */
-export interface NodeStreamPair {
-  /** Incoming bytes. */
-  readonly readable: Readable;
-  /** Outgoing bytes. */
-  readonly writable: Writable;
-}
-
-/**
- * Web byte streams over a Node duplex (a `net.Socket`) or over a pair of Node
- * streams (child-process stdio), with Node's own adapters (`Duplex.toWeb`,
- * `Readable.toWeb`, `Writable.toWeb`). Closing the writable half-closes (ends) the
- * Node side; cancelling the readable destroys it.
- */
-export function nodeByteStreams(stream: Duplex | NodeStreamPair): StreamPair<Uint8Array> {
-  if (stream instanceof Duplex) {
-    const pair = Duplex.toWeb(stream);
-    return { readable: pair.readable as ReadableStream<Uint8Array>, writable: pair.writable as WritableStream<Uint8Array> };
-  }
-  return {
-    readable: Readable.toWeb(stream.readable) as ReadableStream<Uint8Array>,
-    writable: Writable.toWeb(stream.writable) as WritableStream<Uint8Array>,
-  };
-}
 
 /** Options of `framedStreams()`. */
 export interface FramedStreamsOptions {

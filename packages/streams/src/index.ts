@@ -6,9 +6,9 @@ export { FrameEncoder, encodeFrames, type FrameEncoderOptions, type FrameEncoder
 export { FrameDecoder, decodeFrames, type FrameDecoderOptions, type FrameDecoderStats } from './frame-decoder.js';
 export {
   nodeByteStreams,
-  framedStreams,
+  nodeReadableToWeb,
+  nodeWritableToWeb,
   type StreamPair,
   type NodeStreamPair,
-  type FramedStreams,
-  type FramedStreamsOptions,
-} from './framed-streams.js';
+} from './node-byte-streams.js';
+export { framedStreams, type FramedStreams, type FramedStreamsOptions } from './framed-streams.js';
