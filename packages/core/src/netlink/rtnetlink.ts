@@ -195,7 +195,7 @@ export class Rtnetlink {
     this.setLinkU32(ifindex, IFLA_MTU, mtu);
   }
 
-  /** Renames the link (IFLA_IFNAME). Most drivers refuse while the link is up (EBUSY). */
+  /** Renames the link (IFLA_IFNAME). EEXIST when the name is taken; some drivers refuse while the link is up (EBUSY). */
   setName(ifindex: number, name: string): void {
     checkIndex(ifindex);
     checkName(name);
