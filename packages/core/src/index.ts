@@ -30,3 +30,8 @@ export {
 export { Rtnetlink, type AddressSpec, type AddressKey, type RouteSpec, type LinkInfo, type AddressInfo, type RouteInfo } from './netlink/rtnetlink.js';
 export { type NetlinkSocketOptions } from './netlink/netlink-socket.js';
 export { enterNetns, openNetnsFd, netnsPath, NetnsEntry } from './netns.js';
+export { DeviceBuilder, type DeviceOptions } from './builder.js';
+export { Device, type DeviceAddress, type RecvOptions, type RouteOptions, type AdoptOptions } from './device.js';
+export { DeviceErrorCode } from './error-codes.js';
+export { type Layer, type MacInput } from './validate.js';
+export { type OffloadState, TCP_OFFLOAD_MASK, UDP_OFFLOAD_MASK } from './tun-fd.js';

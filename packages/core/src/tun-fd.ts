@@ -13,7 +13,7 @@ import {
   TUN_CLONE_PATH, O_RDWR, O_NONBLOCK, O_CLOEXEC, F_GETFL, F_SETFL, F_GETFD, F_SETFD, FD_CLOEXEC,
   TUNSETIFF, TUNGETIFF, TUNGETFEATURES, TUNSETPERSIST, TUNSETOWNER, TUNSETGROUP, TUNSETOFFLOAD,
   TUNSETVNETHDRSZ, TUNGETVNETHDRSZ, TUNSETQUEUE, IFF_ATTACH_QUEUE, IFF_DETACH_QUEUE,
-  TUN_F_CSUM, TUN_F_TSO4, TUN_F_TSO6, TUN_F_USO4, TUN_F_USO6, VIRTIO_NET_HDR_LEN, ENOENT, ENODEV,
+  TUN_F_CSUM, TUN_F_TSO4, TUN_F_TSO6, TUN_F_USO4, TUN_F_USO6, VIRTIO_NET_HDR_LEN, ENOENT, ENODEV, TUNGETDEVNETNS,
 } from './constants.js';
 
 /** TUNSETOFFLOAD mask for TCP segmentation offload: checksum + TSO for IPv4 and IPv6. */
@@ -157,6 +157,17 @@ export function makeNonBlockingCloexec(fd: number): void {
 export function makeNonBlocking(fd: number): void {
   const fl = check(sys.fcntl(fd, F_GETFL, 0), 'ERR_TUN_INVALID_FD', 'fcntl(F_GETFL)', `fd ${fd}`);
   if ((fl & O_NONBLOCK) === 0) check(sys.fcntl(fd, F_SETFL, fl | O_NONBLOCK), 'ERR_TUN_IOCTL', 'fcntl(F_SETFL)');
+}
+
+/**
+ * A new fd (close-on-exec) of the network namespace the device lives in
+ * (`TUNGETDEVNETNS`, Linux >= 5.2), or null when the kernel will not say (no
+ * CAP_NET_ADMIN over that namespace, older kernel). A TUN fd belongs to the
+ * namespace it was opened in, so another queue must be opened there.
+ */
+export function deviceNetnsFd(fd: number): number | null {
+  const ns = sys.ioctlInt(fd, TUNGETDEVNETNS, 0);
+  return ns < 0 ? null : ns;
 }
 
 /** Closes an fd, ignoring errors (cleanup paths). */

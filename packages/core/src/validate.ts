@@ -18,6 +18,8 @@ import { IFNAMSIZ } from './constants.js';
 export const MIN_MTU = 68;
 /** Largest MTU of a TUN/TAP device. */
 export const MAX_MTU = 65535;
+/** Largest MTU of a TAP device: 65535 minus the 14-byte Ethernet header (`ip -d link` maxmtu). */
+export const MAX_TAP_MTU = 65521;
 /** Smallest MTU at which the kernel keeps IPv6 enabled on a link (RFC 8200). */
 export const MIN_IPV6_MTU = 1280;
 /** Largest uid/gid: (uid_t)-1 is "no id" and the kernel refuses it. */
@@ -116,6 +118,15 @@ export function validateMtu(mtu: unknown): number {
   return mtu;
 }
 
+/** An MTU for a device of `layer`: 68..65535 on TUN, 68..65521 on TAP. */
+export function validateLayerMtu(mtu: unknown, layer: Layer): number {
+  const valid = validateMtu(mtu);
+  if (layer === 'l2' && valid > MAX_TAP_MTU) {
+    fail('ERR_TUN_INVALID_MTU', `a TAP device's MTU is at most ${MAX_TAP_MTU} (65535 minus the Ethernet header), got ${valid}`);
+  }
+  return valid;
+}
+
 /** A unicast MAC address (`xx:xx:xx:xx:xx:xx` or 6 bytes), as a fresh 6-byte array. */
 export function validateMac(mac: unknown): Uint8Array {
   let bytes: Uint8Array;
@@ -195,14 +206,15 @@ export function validateSignal(signal: unknown): AbortSignal | undefined {
   return signal;
 }
 
-/** A network namespace for `moveToNetns`: a name under /var/run/netns, an absolute path, or an open fd. */
+/**
+ * A network namespace for `moveToNetns`: an open namespace fd, or a name/path
+ * string (resolved like `ip netns`: a bare name is /var/run/netns/NAME, anything
+ * with a `/` a path; see `netnsPath`).
+ */
 export function validateNetnsTarget(target: unknown): string | number {
   if (typeof target === 'number') return validateFd(target);
-  if (typeof target !== 'string' || target.length === 0 || target.includes('\0')) {
-    fail('ERR_TUN_INVALID_ARGUMENT', `netns must be a name, an absolute path or an fd, got ${show(target)}`);
-  }
-  if (!target.startsWith('/') && (target.includes('/') || target === '.' || target === '..')) {
-    fail('ERR_TUN_INVALID_ARGUMENT', `netns name ${show(target)} cannot contain '/' (give an absolute path instead)`);
+  if (typeof target !== 'string' || target.length === 0 || target.includes('\0') || target === '.' || target === '..') {
+    fail('ERR_TUN_INVALID_ARGUMENT', `netns must be a name, a path or an fd, got ${show(target)}`);
   }
   return target;
 }
