@@ -18,6 +18,8 @@ export const StreamErrorCode = {
   FRAME_UNENCODABLE: 'ERR_TUN_FRAME_UNENCODABLE',
   /** A Node stream under a byte-stream adapter closed before its end (destroyed without 'end'). */
   PREMATURE_CLOSE: 'ERR_TUN_PREMATURE_CLOSE',
+  /** The capture sink (file or byte stream) of a PcapWriter failed; `cause` (and errno/syscall for files) tell why. */
+  CAPTURE_WRITE: 'ERR_TUN_CAPTURE_WRITE',
   /** The pcap writer (or its tap) was used after `close()`. */
   CLOSED: 'ERR_TUN_CLOSED',
   /** An operation was aborted by its AbortSignal (`name` is `AbortError`, `cause` is the signal's reason). */
