@@ -16,6 +16,7 @@ import {
   requireNetAdmin,
   runCommand,
   threadCount,
+  withNetns,
   THREAD_NETNS_PATH,
   type Netns,
 } from '@tunpipe/testkit';
@@ -52,6 +53,25 @@ t.test('a namespace is created with lo up, entered, restored and deleted', async
   await ns.delete();
   t.notOk(listNetns().includes(ns.name), 'gone from ip netns list after delete()');
   t.notOk(ns.alive);
+});
+
+t.test('withNetns runs a function inside a fresh namespace and comes back', async (t) => {
+  if (!requireNetAdmin(t)) return;
+  const before = threadNs();
+  const seen = await withNetns(t, 'with', async (ns) => {
+    await new Promise((r) => setTimeout(r, 5));
+    return { inside: threadNs(), expected: nsId(ns), name: ns.name };
+  });
+  t.equal(seen.inside, seen.expected, 'fn ran inside the namespace');
+  t.equal(threadNs(), before, 'restored afterwards');
+  t.ok(listNetns().includes(seen.name), 'the namespace lives until teardown');
+  await t.rejects(
+    withNetns(t, 'withthrow', () => {
+      throw new Error('boom');
+    }),
+    /boom/,
+  );
+  t.equal(threadNs(), before, 'restored after fn threw');
 });
 
 t.test('exec runs inside the namespace, bounded by its timeout', async (t) => {

@@ -182,3 +182,20 @@ function parseIpJson(text: string): unknown {
   const trimmed = text.trim();
   return trimmed === '' ? [] : JSON.parse(trimmed);
 }
+
+/**
+ * Creates a private namespace, runs `fn` with the calling thread inside it, and
+ * moves the thread back when `fn` returns or its promise settles (the namespace
+ * itself lives until the test's teardown). While an async `fn` awaits, everything
+ * else the main thread runs is inside the namespace too: keep such stretches short,
+ * or create what you need inside and `await` outside (`ns.enter()` gives that control).
+ */
+export async function withNetns<T>(t: TestContext, tag: string, fn: (ns: Netns) => T | Promise<T>): Promise<T> {
+  const ns = Netns.create(t, tag);
+  const entry = ns.enter();
+  try {
+    return await fn(ns);
+  } finally {
+    entry.exit();
+  }
+}
