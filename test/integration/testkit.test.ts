@@ -17,6 +17,8 @@ import {
   runCommand,
   threadCount,
   withNetns,
+  sweepStaleNetns,
+  runCommandSync,
   THREAD_NETNS_PATH,
   type Netns,
 } from '@tunpipe/testkit';
@@ -148,6 +150,20 @@ for (const how of ['signal', 'exit', 'throw'] as const) {
     t.notOk(listNetns().includes(name), 'deleted at process exit');
   });
 }
+
+t.test('namespaces left by a SIGKILLed process are swept', async (t) => {
+  if (!requireNetAdmin(t)) return;
+  // A pid that cannot be alive: above the kernel's pid_max (at most 2^22).
+  const stale = 'tp-stale-99999999-1';
+  runCommandSync('ip', ['netns', 'add', stale]);
+  t.teardown(() => {
+    if (listNetns().includes(stale)) runCommandSync('ip', ['netns', 'del', stale]);
+  });
+  const mine = createNetns(t, 'alive');
+  t.ok(sweepStaleNetns().includes(stale), 'the dead process\'s namespace is deleted');
+  t.notOk(listNetns().includes(stale));
+  t.ok(listNetns().includes(mine.name), 'a live process\'s namespace is kept');
+});
 
 t.test('requireNetAdmin: runs as root, skips without CAP_NET_ADMIN, fails under CI=true', async (t) => {
   if (!requireNetAdmin(t)) return;

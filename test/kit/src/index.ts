@@ -1,7 +1,7 @@
 /** @tunpipe/testkit: private network namespaces, outside oracles, CI gating, leak checks. */
 export type { TestContext, GatingContext } from './test-context.js';
 export { requireNetAdmin, netAdminMissing, isCi } from './net-admin.js';
-export { Netns, createNetns, withNetns, listNetns, NETNS_RUN_DIR, type ExecOptions } from './netns.js';
+export { Netns, createNetns, withNetns, listNetns, sweepStaleNetns, NETNS_RUN_DIR, type ExecOptions } from './netns.js';
 export { Peer, type PeerExit, type PeerOptions } from './peer.js';
 export { runCommand, runCommandSync, expectSuccess, DEFAULT_COMMAND_TIMEOUT_MS, type CommandResult, type CommandOptions } from './command.js';
 export {

@@ -10,7 +10,8 @@
  *     }                                        // back where it was
  *
  * Every namespace is deleted in the test's teardown (also when the test failed) and,
- * should the process die first, by the process-exit safety net.
+ * should the process die first, by the process-exit safety net; namespaces left by
+ * a process that was SIGKILLed are swept by the next test process that creates one.
  */
 import { existsSync } from 'node:fs';
 import { DEFAULT_COMMAND_TIMEOUT_MS, expectSuccess, runCommand, runCommandSync, type CommandResult } from './command.js';
@@ -23,6 +24,35 @@ import type { TestContext } from './test-context.js';
 export const NETNS_RUN_DIR = '/var/run/netns';
 
 let counter = 0;
+let swept = false;
+
+/** Names testkit gives namespaces: `tp-<tag>-<pid>-<n>`. */
+const TESTKIT_NAME = /^tp-[a-z0-9]+-(\d+)-\d+$/;
+
+/**
+ * Deletes namespaces that testkit created in processes that no longer exist (a test
+ * process killed with SIGKILL never runs its safety net). Runs once per process,
+ * before its first namespace is created; returns the names it deleted.
+ */
+export function sweepStaleNetns(): string[] {
+  const deleted: string[] = [];
+  for (const name of listNetns()) {
+    const m = TESTKIT_NAME.exec(name);
+    if (m === null || processAlive(Number(m[1]))) continue;
+    const r = runCommandSync('ip', ['netns', 'del', name]);
+    if (r.code === 0) deleted.push(name);
+  }
+  return deleted;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 
 /** Options of `Netns.exec`. */
 export interface ExecOptions {
@@ -57,6 +87,10 @@ export class Netns {
    * reduced to at most 12 characters of [a-z0-9].
    */
   static create(t: TestContext, tag: string): Netns {
+    if (!swept) {
+      swept = true;
+      sweepStaleNetns();
+    }
     const clean = tag.toLowerCase().replace(/[^a-z0-9]/g, '').slice(0, 12) || 'ns';
     const ns = new Netns(`tp-${clean}-${process.pid}-${++counter}`);
     t.teardown(() => ns.delete());
