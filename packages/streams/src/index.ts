@@ -12,3 +12,31 @@ export {
   type NodeStreamPair,
 } from './node-byte-streams.js';
 export { framedStreams, type FramedStreams, type FramedStreamsOptions } from './framed-streams.js';
+export {
+  PcapWriter,
+  LINKTYPE_RAW,
+  LINKTYPE_ETHERNET,
+  PCAP_MAGIC_MICROS,
+  PCAP_MAGIC_NANOS,
+  PCAP_GLOBAL_HEADER_LEN,
+  PCAP_RECORD_HEADER_LEN,
+  PCAP_MAX_SNAPLEN,
+  type PcapWriterOptions,
+  type PcapWriterStats,
+} from './pcap-writer.js';
+export { pcapTap, tapPcap, type PcapTapOptions } from './pcap-tap.js';
+export {
+  pipeline,
+  type PipelineOptions,
+  type PipelineSource,
+  type PipelineStage,
+  type SignalAwareStage,
+} from './pipeline.js';
+export {
+  PiscinaStage,
+  piscinaStage,
+  type PiscinaStageOptions,
+  type PiscinaStageStats,
+  type TaskCodec,
+} from './piscina-stage.js';
+export { piscinaPacketStage, type PacketRecord, type PacketTaskResult } from './piscina-packet-stage.js';
