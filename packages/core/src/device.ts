@@ -620,12 +620,12 @@ function adopt(fdInput: number, owned: boolean, options: AdoptOptions): Device {
     const e = err as TunError;
     throw new TunError('ERR_TUN_INVALID_FD', `fd ${fd} is not attached to a TUN/TAP device`, { cause: err, ...(e.errno === undefined ? {} : { errno: e.errno }), syscall: 'ioctl(TUNGETIFF)' });
   }
-  if (owned) makeNonBlockingCloexec(fd);
-  else makeNonBlocking(fd);
   const vnet = (iff.flags & IFF_VNET_HDR) !== 0;
   if (offloadOption === true && !vnet) {
     throw new TunError('ERR_TUN_INVALID_OPTION', `offload needs IFF_VNET_HDR, which fd ${fd} was not attached with`);
   }
+  if (owned) makeNonBlockingCloexec(fd);
+  else makeNonBlocking(fd);
   const vnetHdrLen = vnet ? vnetHeaderSize(fd) : 0;
   const offload = offloadOption === undefined ? { tcp: false, udp: false } : configureOffload(fd, offloadOption);
   const nsFd = deviceNetnsFd(fd);

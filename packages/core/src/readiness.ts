@@ -172,7 +172,9 @@ export class ReadinessWaiter {
     const data: ReadinessThreadData = { fd: this.#fd, eventFd: this.#eventFd, control: this.#control };
     let worker: Worker;
     try {
-      worker = new Worker(THREAD_MODULE, { workerData: data, stdout: false, stderr: false });
+      // execArgv: [] keeps the parent's loaders and --import hooks (test runners,
+      // coverage) out of this plain-JS thread: inherited, they cost ~0.5 s of startup.
+      worker = new Worker(THREAD_MODULE, { workerData: data, execArgv: [], stdout: false, stderr: false });
     } catch (err) {
       sys.close(this.#eventFd);
       this.#eventFd = -1;
