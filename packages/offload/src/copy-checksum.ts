@@ -1,0 +1,190 @@
+/**
+ * Copying byte ranges between Uint8Arrays without allocating, optionally summing
+ * the copied bytes on the way (the kernel's csum_and_copy idea: the data is
+ * read once for both).
+ *
+ * `dst.set(src.subarray(a, b))` would be simpler and its memcpy is faster, but
+ * `subarray` allocates a view per call. Instead:
+ * - within one buffer, `copyWithin` on a cached whole-buffer view (native memmove);
+ * - across buffers, a loop over 32-bit words, fused with the checksum: through
+ *   cached Uint32Arrays when source and destination share their alignment
+ *   modulo 4, through cached DataViews (any alignment) otherwise. About
+ *   3 GB/s here, against 7-10 GB/s for the checksum alone: the stores dominate.
+ */
+import { viewsOf } from './buffer-views.js';
+import { foldSum, sumRange } from './checksum.js';
+import { HOST_LITTLE_ENDIAN } from './host-endian.js';
+
+/** Below this many bytes a plain byte loop beats fetching DataViews. */
+const SMALL_COPY = 32;
+
+/**
+ * Copies `src[srcStart, srcStart + length)` to `dst[dstStart, dstStart + length)`.
+ * Overlapping ranges in one buffer behave like memmove. No range checks: callers
+ * validate. Allocates nothing.
+ */
+export function copyBytes(src: Uint8Array, srcStart: number, dst: Uint8Array, dstStart: number, length: number): void {
+  if (src === dst) {
+    dst.copyWithin(dstStart, srcStart, srcStart + length);
+    return;
+  }
+  if (length < SMALL_COPY) {
+    for (let i = 0; i < length; i++) dst[dstStart + i] = src[srcStart + i];
+    return;
+  }
+  const srcViews = viewsOf(src);
+  const dstViews = viewsOf(dst);
+  let p = src.byteOffset + srcStart;
+  let q = dst.byteOffset + dstStart;
+  if (srcViews === dstViews) {
+    // One buffer: native memmove.
+    dstViews.bytes.copyWithin(q, p, p + length);
+    return;
+  }
+  const sv = srcViews.data;
+  const dv = dstViews.data;
+  const stop = p + length;
+  const blockStop = p + (length & ~15);
+  for (; p < blockStop; p += 16, q += 16) {
+    dv.setUint32(q, sv.getUint32(p, true), true);
+    dv.setUint32(q + 4, sv.getUint32(p + 4, true), true);
+    dv.setUint32(q + 8, sv.getUint32(p + 8, true), true);
+    dv.setUint32(q + 12, sv.getUint32(p + 12, true), true);
+  }
+  for (; p < stop; p++, q++) dv.setUint8(q, sv.getUint8(p));
+}
+
+/**
+ * Copies like {@link copyBytes} and returns the folded one's complement sum of
+ * the copied bytes (words paired from `srcStart`, network order), as
+ * `sumRange(src, srcStart, srcStart + length)` would. Allocates nothing.
+ */
+export function copyAndSum(src: Uint8Array, srcStart: number, dst: Uint8Array, dstStart: number, length: number): number {
+  if (length < SMALL_COPY || src === dst) {
+    copyBytes(src, srcStart, dst, dstStart, length);
+    // Sum the destination: identical bytes, and safe when the ranges overlapped.
+    return sumRange(dst, dstStart, dstStart + length);
+  }
+  const srcViews = viewsOf(src);
+  const dstViews = viewsOf(dst);
+  if (srcViews === dstViews) {
+    copyBytes(src, srcStart, dst, dstStart, length);
+    return sumRange(dst, dstStart, dstStart + length);
+  }
+  let p = src.byteOffset + srcStart;
+  let q = dst.byteOffset + dstStart;
+  if ((p & 3) === (q & 3) && p + length <= srcViews.words.length * 4 && q + length <= dstViews.words.length * 4) {
+    return copyAndSumAligned(src, srcStart, srcViews.words, dst, dstStart, dstViews.words, length);
+  }
+  const sv = srcViews.data;
+  const dv = dstViews.data;
+  const stop = p + length;
+  // Little-endian lanes relative to srcStart, as in sumRange; swapped at the end.
+  let total = 0;
+  while (stop - p >= 16) {
+    const blockStop = p + Math.min((stop - p) & ~15, 4 * 1024 * 1024);
+    let s0 = 0;
+    let s1 = 0;
+    for (; p < blockStop; p += 16, q += 16) {
+      const w0 = sv.getUint32(p, true);
+      const w1 = sv.getUint32(p + 4, true);
+      const w2 = sv.getUint32(p + 8, true);
+      const w3 = sv.getUint32(p + 12, true);
+      dv.setUint32(q, w0, true);
+      dv.setUint32(q + 4, w1, true);
+      dv.setUint32(q + 8, w2, true);
+      dv.setUint32(q + 12, w3, true);
+      s0 += w0 + w2;
+      s1 += w1 + w3;
+    }
+    total = foldSum(total + foldSum(s0) + foldSum(s1));
+  }
+  for (; stop - p >= 4; p += 4, q += 4) {
+    const w = sv.getUint32(p, true);
+    dv.setUint32(q, w, true);
+    total += w;
+  }
+  const left = stop - p;
+  if (left > 0) {
+    const b = sv.getUint8(p);
+    dv.setUint8(q, b);
+    total += b;
+  }
+  if (left > 1) {
+    const b = sv.getUint8(p + 1);
+    dv.setUint8(q + 1, b);
+    total += b << 8;
+  }
+  if (left > 2) {
+    const b = sv.getUint8(p + 2);
+    dv.setUint8(q + 2, b);
+    total += b;
+  }
+  const folded = foldSum(total);
+  return ((folded & 0xff) << 8) | (folded >>> 8);
+}
+
+/**
+ * {@link copyAndSum} when source and destination sit at the same address modulo
+ * 4: whole 32-bit words through Uint32Arrays (faster than DataView stores),
+ * 0..3 bytes before and after by hand. `length` >= 32.
+ */
+function copyAndSumAligned(
+  src: Uint8Array,
+  srcStart: number,
+  sw: Uint32Array,
+  dst: Uint8Array,
+  dstStart: number,
+  dw: Uint32Array,
+  length: number,
+): number {
+  const srcAbs = src.byteOffset + srcStart;
+  const head = (4 - (srcAbs & 3)) & 3;
+  // Head bytes in network lanes: even distance from srcStart is the high byte.
+  let headSum = 0;
+  for (let k = 0; k < head; k++) {
+    const b = src[srcStart + k];
+    dst[dstStart + k] = b;
+    headSum += (k & 1) === 0 ? b << 8 : b;
+  }
+  let p = (srcAbs + head) >>> 2;
+  let q = (dst.byteOffset + dstStart + head) >>> 2;
+  const words = (length - head) >>> 2;
+  const stop = p + words;
+  let body = 0;
+  while (stop - p >= 4) {
+    const blockStop = p + Math.min((stop - p) & ~3, 1024 * 1024);
+    let s0 = 0;
+    let s1 = 0;
+    for (; p < blockStop; p += 4, q += 4) {
+      const w0 = sw[p];
+      const w1 = sw[p + 1];
+      const w2 = sw[p + 2];
+      const w3 = sw[p + 3];
+      dw[q] = w0;
+      dw[q + 1] = w1;
+      dw[q + 2] = w2;
+      dw[q + 3] = w3;
+      s0 += w0 + w2;
+      s1 += w1 + w3;
+    }
+    body = foldSum(body + foldSum(s0) + foldSum(s1));
+  }
+  for (; p < stop; p++, q++) {
+    const w = sw[p];
+    dw[q] = w;
+    body += w;
+  }
+  // Host-order words: on a little-endian host the first byte of each word is
+  // the low lane. That byte sits at distance `head` from srcStart, which is a
+  // high (network) lane when `head` is even: then the folded sum is swapped.
+  let bodySum = foldSum(body);
+  if (HOST_LITTLE_ENDIAN === ((head & 1) === 0)) bodySum = ((bodySum & 0xff) << 8) | (bodySum >>> 8);
+  let tailSum = 0;
+  for (let k = head + words * 4; k < length; k++) {
+    const b = src[srcStart + k];
+    dst[dstStart + k] = b;
+    tailSum += (k & 1) === 0 ? b << 8 : b;
+  }
+  return foldSum(headSum + bodySum + tailSum);
+}
