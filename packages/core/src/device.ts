@@ -258,10 +258,16 @@ export class Device {
   }
 
   /**
-   * Whether the interface outlives its last fd (IFF_PERSIST). Read from the kernel
-   * while the fd is open; after `intoRawFd()` it is the last value seen.
+   * Whether the interface outlives its last fd (IFF_PERSIST), read from the kernel
+   * (after `intoRawFd()`: the last value seen). With an argument, sets it first
+   * (TUNSETPERSIST) and returns the new value. tun-rs's `persist()` only sets it
+   * on; here `persist(true)` does that and `persist()` asks.
    */
-  persist(): boolean {
+  persist(enable?: boolean): boolean {
+    if (enable !== undefined) {
+      const valid = validateBoolean(enable, 'persist');
+      setPersist(this.#requireFd(), valid);
+    }
     if (this.#fd >= 0 && !this.#closed) this.#persist = (tunIff(this.#fd, this.#req()).flags & IFF_PERSIST) !== 0;
     return this.#persist;
   }

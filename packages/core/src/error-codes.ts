@@ -5,7 +5,8 @@
  * Users and tests match on the code, never on the message.
  *
  * Invalid-input codes are thrown by `validate.ts` before any system call, so a
- * rejected build leaves nothing behind.
+ * rejected build leaves nothing behind. The last four come from the rtnetlink and
+ * netns modules, which every configuration call goes through.
  */
 export const DeviceErrorCode = {
   /** Interface name: empty, longer than 15 bytes, `.`/`..`, or contains `/`, `:`, whitespace or NUL. */
@@ -50,6 +51,16 @@ export const DeviceErrorCode = {
   DEVICE_GONE: 'ERR_TUN_DEVICE_GONE',
   /** The readiness (poll) thread of a Device could not start or died. */
   WAITER: 'ERR_TUN_WAITER',
+  /** `removeAddress` / `setBroadcast`: the interface has no such address (no IPv4 address at all). */
+  NOT_FOUND: 'ERR_TUN_NOT_FOUND',
+  /** The kernel refused an rtnetlink request (`Rtnetlink`, every Device configuration call): `sysCode` says why (EEXIST, EADDRNOTAVAIL, ESRCH, EPERM, EBUSY...). */
+  NETLINK: 'ERR_TUN_NETLINK',
+  /** An rtnetlink reply that does not parse (a kernel/ABI mismatch, never expected). */
+  NETLINK_MALFORMED: 'ERR_TUN_NETLINK_MALFORMED',
+  /** rtnetlink answered ENODEV: the interface no longer exists in the namespace the Device's netlink socket is in (deleted, or moved away by someone else). */
+  NO_DEVICE: 'ERR_TUN_NO_DEVICE',
+  /** Opening or entering a network namespace failed (`moveToNetns` with an unknown name, no CAP_SYS_ADMIN for setns). */
+  NETNS: 'ERR_TUN_NETNS',
 } as const;
 
 /** One of the device layer's error codes. */

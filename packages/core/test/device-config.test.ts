@@ -247,6 +247,16 @@ for (const layer of LAYERS) {
     last.close();
     const names = ((await ns.ipJson('link', 'show')) as Array<{ ifname: string }>).map((l) => l.ifname);
     t.notOk(names.includes('tpper0'), 'gone with its last fd once not persistent');
+
+    // The Device's own switch: persist(true) / persist(false), read back by persist() and ip -d.
+    const dev = build(t, ns, (b) => b.name('tpper1').layer(layer));
+    t.equal(dev.persist(), false);
+    t.equal(dev.persist(true), true);
+    t.equal((await linkJson(ns, 'tpper1')).linkinfo?.info_data?.persist, true, 'persist(true) in ip -d');
+    t.equal(dev.persist(false), false);
+    t.equal(dev.persist(), false);
+    t.equal((await linkJson(ns, 'tpper1')).linkinfo?.info_data?.persist, false, 'persist(false) in ip -d');
+    t.equal(codeOf(() => dev.persist('on' as unknown as boolean)), 'ERR_TUN_INVALID_ARGUMENT');
   });
 
   t.test(`${kind}: owner and group`, async (t) => {
