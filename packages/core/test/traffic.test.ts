@@ -9,7 +9,9 @@ import { TunError } from '@tunpipe/offload';
 import { createNetns, ping, requireNetAdmin, type Netns } from '@tunpipe/testkit';
 import { DeviceBuilder } from '../src/builder.js';
 import type { Device } from '../src/device.js';
-import { echoReply, summarize, udpPayload, PROTO_ICMP, PROTO_ICMPV6 } from './support/packets.js';
+import {
+  arpReply, echoReply, etherEchoReply, etherType, summarize, udpPayload, ETH_HLEN, ETH_P_ARP, ETH_P_IP, PROTO_ICMP, PROTO_ICMPV6,
+} from './support/packets.js';
 
 /** Packets any loop below reads at most. */
 const MAX_PACKETS = 200;
@@ -97,6 +99,55 @@ for (const [peer, proto] of [['198.18.0.2', PROTO_ICMP], ['fd00::2', PROTO_ICMPV
     t.ok(seen.length >= 3 && seen.every((s) => s.endsWith(`>${peer}`)), 'requests went to the peer', { seen });
   });
 }
+
+t.test('TAP: frames in and out; ARP and echo replies written with send() satisfy the real ping', async (t) => {
+  if (!requireNetAdmin(t)) return;
+  const ns = createNetns(t, 'tapping');
+  let dev: Device;
+  {
+    using _ = ns.enter();
+    dev = new DeviceBuilder().name('tptap0').layer('l2').macAddr('02:00:5e:00:00:01').ipv4('198.18.0.1', 24).build();
+  }
+  t.teardown(() => dev.close());
+  const peerIp = new Uint8Array([198, 18, 0, 2]);
+  const peerMac = new Uint8Array([2, 0, 0x5e, 0, 0, 2]);
+  const buf = new Uint8Array(2048);
+  const stop = new AbortController();
+  const counts = { arp: 0, echo: 0 };
+  const responder = (async (): Promise<void> => {
+    for (let i = 0; i < MAX_PACKETS; i++) {
+      let n: number;
+      try {
+        n = await dev.recv(buf, { signal: stop.signal, timeout: 15_000 });
+      } catch (e) {
+        if (e instanceof TunError && e.code === 'ERR_TUN_ABORTED') return;
+        throw e;
+      }
+      const arp = arpReply(buf, n, peerIp, peerMac);
+      if (arp !== null) {
+        t.same([...buf.subarray(6, 12)], [2, 0, 0x5e, 0, 0, 1], 'the ARP request comes from the device MAC');
+        dev.send(arp);
+        counts.arp++;
+        continue;
+      }
+      const echo = etherEchoReply(buf, n);
+      if (echo !== null && summarize(echo.subarray(ETH_HLEN))?.src === '198.18.0.2') {
+        t.same([...buf.subarray(0, 6)], [...peerMac], 'the echo request is addressed to the MAC we announced');
+        t.equal(etherType(buf), ETH_P_IP);
+        dev.send(echo);
+        counts.echo++;
+      }
+    }
+  })();
+  const result = await ping(ns, '198.18.0.2', { count: 3 });
+  stop.abort();
+  await responder;
+  t.equal(result.received, 3, 'ping got 3 replies over Ethernet', { output: result.output });
+  t.ok(counts.arp >= 1, `answered ${counts.arp} ARP request(s) (EtherType 0x${ETH_P_ARP.toString(16)})`);
+  t.equal(counts.echo, 3);
+  const neigh = (await ns.ipJson('neigh', 'show', 'dev', 'tptap0')) as Array<{ dst: string; lladdr?: string }>;
+  t.equal(neigh.find((e) => e.dst === '198.18.0.2')?.lladdr, '02:00:5e:00:00:02', 'ip neigh learned our ARP reply');
+});
 
 t.test('send on a device that is down fails with a coded error', async (t) => {
   if (!requireNetAdmin(t)) return;

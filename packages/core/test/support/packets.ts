@@ -115,3 +115,51 @@ export function echoReply(pkt: Uint8Array, n: number): Uint8Array | null {
   icmp[3] = csum & 0xff;
   return out;
 }
+
+/** EtherTypes, <linux/if_ether.h>. */
+export const ETH_P_IP = 0x0800;
+export const ETH_P_ARP = 0x0806;
+export const ETH_P_IPV6 = 0x86dd;
+/** Length of an Ethernet header (destination, source, EtherType). */
+export const ETH_HLEN = 14;
+
+/** The EtherType of an Ethernet frame. */
+export function etherType(frame: Uint8Array): number {
+  return (frame[12]! << 8) | frame[13]!;
+}
+
+/**
+ * The ARP reply (RFC 826) saying that `ourIp` is at `ourMac`, to an ARP request
+ * for `ourIp` in `frame`; null for any other frame.
+ */
+export function arpReply(frame: Uint8Array, n: number, ourIp: Uint8Array, ourMac: Uint8Array): Uint8Array | null {
+  if (n < ETH_HLEN + 28 || etherType(frame) !== ETH_P_ARP) return null;
+  const arp = frame.subarray(ETH_HLEN, ETH_HLEN + 28);
+  const op = (arp[6]! << 8) | arp[7]!;
+  if (op !== 1 || !arp.subarray(24, 28).every((b, i) => b === ourIp[i])) return null;
+  const out = new Uint8Array(ETH_HLEN + 28);
+  out.set(frame.subarray(6, 12), 0); // to the requester
+  out.set(ourMac, 6);
+  out.set(frame.subarray(12, ETH_HLEN + 6), 12); // EtherType, htype, ptype, hlen, plen
+  const reply = out.subarray(ETH_HLEN);
+  reply[6] = 0;
+  reply[7] = 2; // op: reply
+  reply.set(ourMac, 8); // sender hardware address
+  reply.set(ourIp, 14); // sender protocol address
+  reply.set(arp.subarray(8, 18), 18); // target = the requester's hardware and protocol address
+  return out;
+}
+
+/** An Ethernet-framed echo reply to an Ethernet-framed echo request, or null. */
+export function etherEchoReply(frame: Uint8Array, n: number): Uint8Array | null {
+  const type = etherType(frame);
+  if (type !== ETH_P_IP && type !== ETH_P_IPV6) return null;
+  const ip = echoReply(frame.subarray(ETH_HLEN, n), n - ETH_HLEN);
+  if (ip === null) return null;
+  const out = new Uint8Array(ETH_HLEN + ip.length);
+  out.set(frame.subarray(6, 12), 0);
+  out.set(frame.subarray(0, 6), 6);
+  out.set(frame.subarray(12, 14), 12);
+  out.set(ip, ETH_HLEN);
+  return out;
+}
