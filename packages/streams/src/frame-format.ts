@@ -26,7 +26,7 @@ import { TunError } from '@tunpipe/offload';
 import { StreamErrorCode } from './error-codes.js';
 import { isBoundedMsgpack } from './msgpack-bounds.js';
 import { PacketView, type Packet } from './packet.js';
-import type { VirtioNetHdr } from './virtio-net-hdr-type.js';
+import type { VirtioNetHdr } from '@tunpipe/offload';
 
 /** Bytes of the length prefix in front of every frame body. */
 export const FRAME_PREFIX_LEN = 4;

@@ -40,3 +40,30 @@ export {
   type TaskCodec,
 } from './piscina-stage.js';
 export { piscinaPacketStage, type PacketRecord, type PacketTaskResult } from './piscina-packet-stage.js';
+export {
+  parsePacket,
+  tryParsePacket,
+  parseCounters,
+  type LinkLayer,
+  type PacketHeaders,
+  type ParseCounters,
+} from './packet-headers.js';
+export { parseHeaders, type ParseHeadersOptions } from './parse-headers.js';
+export {
+  filterProtocol,
+  packetMatcher,
+  headersMatch,
+  ipv4,
+  ipv6,
+  tcp,
+  udp,
+  icmp,
+  type ProtocolName,
+  type ProtocolFilter,
+  type ProtocolFilterOptions,
+} from './protocol-filter.js';
+export { flowKeyOf, flowKey, type FlowKeyOptions, type FlowOperatorOptions, type KeyedPacket } from './flow-key.js';
+export { groupByFlow, type GroupByFlowOptions } from './group-by-flow.js';
+export { rateWindow, type RateSample, type RateWindowOptions } from './rate-window.js';
+export { sampleEveryNth, sampleProbability, type SampleProbabilityOptions } from './packet-sampling.js';
+export { SeededRandom } from './seeded-random.js';

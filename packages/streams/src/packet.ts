@@ -16,7 +16,7 @@
  * msgpack as a 64-bit integer. `timestampNow()` gives the current time in that unit.
  */
 import { TunError } from '@tunpipe/offload';
-import type { VirtioNetHdr } from './virtio-net-hdr-type.js';
+import type { VirtioNetHdr } from '@tunpipe/offload';
 import { StreamErrorCode } from './error-codes.js';
 
 /** Metadata a packet may carry besides its bytes. */

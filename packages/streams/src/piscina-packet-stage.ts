@@ -12,7 +12,7 @@
  */
 import { packetOf, type Packet } from './packet.js';
 import { PiscinaStage, type PiscinaStageOptions, type TaskCodec } from './piscina-stage.js';
-import type { VirtioNetHdr } from './virtio-net-hdr-type.js';
+import type { VirtioNetHdr } from '@tunpipe/offload';
 
 /** A packet as a worker sees it: plain data, no methods. */
 export interface PacketRecord {
