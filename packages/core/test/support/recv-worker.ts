@@ -26,7 +26,9 @@ export interface RecvWorkerReport {
 
 const { name, wake } = workerData as RecvWorkerData;
 const port = parentPort!;
-const dev = new DeviceBuilder().name(name).enable(false).build();
+// Persistent, so that close() measures the wake-up and not the kernel tearing the
+// interface down (the namespace's deletion removes it afterwards).
+const dev = new DeviceBuilder().name(name).enable(false).persist(true).build();
 const stop = new AbortController();
 const buf = new Uint8Array(2048);
 const waiting = dev.recv(buf, { signal: stop.signal });
