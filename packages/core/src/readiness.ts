@@ -47,6 +47,9 @@ const waitAsync = (Atomics as unknown as {
     { async: false; value: 'not-equal' | 'timed-out' } | { async: true; value: Promise<'ok' | 'timed-out'> };
 }).waitAsync;
 
+/** setTimeout's longest delay; a longer one would fire after 1 ms. */
+const MAX_TIMER_MS = 0x7fffffff;
+
 /** The module the poll thread runs. */
 const THREAD_MODULE = new URL('./readiness-thread.js', import.meta.url);
 
@@ -112,7 +115,7 @@ export class ReadinessWaiter {
       : setTimeout(() => {
           timedOut = true;
           wake();
-        }, timeout);
+        }, Math.min(timeout, MAX_TIMER_MS));
     signal?.addEventListener('abort', wake, { once: true });
     if (this.#waiting++ === 0) this.#worker?.ref();
     try {
