@@ -1,9 +1,18 @@
 /** @tunpipe/streams: packets as Web Streams and RxJS, pipelines, framed transport, pcap capture. */
+
+// Errors: the stable codes of this package (all errors are TunError).
 export { StreamErrorCode, abortedError } from './error-codes.js';
+
+// Packets: the unit everything here passes around (ownership rules in packet.ts).
 export { PacketView, packetOf, isPacket, timestampNow, type Packet, type PacketMeta } from './packet.js';
+
+// Framed transport: packets as length-prefixed msgpack frames over any byte stream.
 export { DEFAULT_MAX_FRAME_SIZE, FRAME_PREFIX_LEN, FRAME_VERSION } from './frame-format.js';
 export { FrameEncoder, encodeFrames, type FrameEncoderOptions, type FrameEncoderStats } from './frame-encoder.js';
 export { FrameDecoder, decodeFrames, type FrameDecoderOptions, type FrameDecoderStats } from './frame-decoder.js';
+export { framedStreams, type FramedStreams, type FramedStreamsOptions } from './framed-streams.js';
+
+// Node streams (sockets, child stdio, files) as web byte streams.
 export {
   nodeByteStreams,
   nodeReadableToWeb,
@@ -11,7 +20,8 @@ export {
   type StreamPair,
   type NodeStreamPair,
 } from './node-byte-streams.js';
-export { framedStreams, type FramedStreams, type FramedStreamsOptions } from './framed-streams.js';
+
+// Capture: classic pcap files and taps that record what flows through.
 export {
   PcapWriter,
   LINKTYPE_RAW,
@@ -25,29 +35,16 @@ export {
   type PcapWriterStats,
 } from './pcap-writer.js';
 export { pcapTap, tapPcap, type PcapTapOptions } from './pcap-tap.js';
-export {
-  pipeline,
-  type PipelineOptions,
-  type PipelineSource,
-  type PipelineStage,
-  type SignalAwareStage,
-} from './pipeline.js';
-export {
-  PiscinaStage,
-  piscinaStage,
-  type PiscinaStageOptions,
-  type PiscinaStageStats,
-  type TaskCodec,
-} from './piscina-stage.js';
+
+// Composition: pipelines with backpressure and abort, worker-pool stages.
+export { pipeline, type PipelineOptions, type PipelineSource, type PipelineStage, type SignalAwareStage } from './pipeline.js';
+export { PiscinaStage, piscinaStage, type PiscinaStageOptions, type PiscinaStageStats, type TaskCodec } from './piscina-stage.js';
 export { piscinaPacketStage, type PacketRecord, type PacketTaskResult } from './piscina-packet-stage.js';
-export {
-  parsePacket,
-  tryParsePacket,
-  parseCounters,
-  type LinkLayer,
-  type PacketHeaders,
-  type ParseCounters,
-} from './packet-headers.js';
+
+// Headers: packets parsed with @tunpipe/offload's wire views.
+export { parsePacket, tryParsePacket, parseCounters, type LinkLayer, type PacketHeaders, type ParseCounters } from './packet-headers.js';
+
+// RxJS operators: parsing, protocol filters, flows, rates, sampling.
 export { parseHeaders, type ParseHeadersOptions } from './parse-headers.js';
 export {
   filterProtocol,

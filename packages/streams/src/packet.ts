@@ -63,13 +63,13 @@ export class PacketView implements Packet {
   /** @inheritdoc */
   readonly meta?: unknown;
 
-  /** Wraps `data` without copying it. */
+  /** Wraps `data` without copying it. Every field is always present (one object shape for V8). */
   constructor(data: Uint8Array, queue = 0, virtioHeader?: VirtioNetHdr, timestamp?: bigint, meta?: unknown) {
     this.data = data;
     this.queue = queue;
-    if (virtioHeader !== undefined) this.virtioHeader = virtioHeader;
-    if (timestamp !== undefined) this.timestamp = timestamp;
-    if (meta !== undefined) this.meta = meta;
+    this.virtioHeader = virtioHeader;
+    this.timestamp = timestamp;
+    this.meta = meta;
   }
 
   /** @inheritdoc */
