@@ -111,21 +111,26 @@ t.test('a result leaves as soon as it is ready, without waiting for more input',
   t.equal((await reader.read()).done, true);
 });
 
-t.test('abort ends long tasks promptly and destroys the pool', async (t) => {
-  const baseline = threadCount();
-  const stage: PiscinaStage<Task, Result> = piscinaStage(WORKER, { concurrency: 2, maxQueue: 2 });
-  const ac = new AbortController();
-  const tasks = Array.from({ length: 10 }, (_, i) => ({ value: i, ms: 10_000 }));
-  const running = pipeline(readableFrom(tasks), stage, recordingWritable<Result>([]), { signal: ac.signal });
-  await new Promise((r) => setTimeout(r, 150));
-  const start = performance.now();
-  ac.abort(new Error('user stop'));
-  const err = await running.then(() => undefined, (e: unknown) => e);
-  const took = performance.now() - start;
-  t.match(err, { code: 'ERR_TUN_ABORTED', name: 'AbortError', cause: { message: 'user stop' } });
-  t.ok(took < 1000, `pipeline settled ${took.toFixed(0)} ms after the abort (tasks were 10 s)`);
-  t.equal(await threadsBackTo(baseline), baseline, 'the abort alone tore the pool down (threads gone)');
-});
+for (const delayMs of [0, 20, 150]) {
+  // 0 and 20 ms: the workers are still starting when the abort comes (piscina
+  // then replaces aborted workers; the stage must not leak the replacements).
+  t.test(`abort ${delayMs} ms in ends long tasks promptly and destroys the pool`, async (t) => {
+    const baseline = threadCount();
+    const stage: PiscinaStage<Task, Result> = piscinaStage(WORKER, { concurrency: 2, maxQueue: 2 });
+    const ac = new AbortController();
+    const tasks = Array.from({ length: 10 }, (_, i) => ({ value: i, ms: 10_000 }));
+    const running = pipeline(readableFrom(tasks), stage, recordingWritable<Result>([]), { signal: ac.signal });
+    await new Promise((r) => setTimeout(r, delayMs));
+    const start = performance.now();
+    ac.abort(new Error('user stop'));
+    const err = await running.then(() => undefined, (e: unknown) => e);
+    const took = performance.now() - start;
+    t.match(err, { code: 'ERR_TUN_ABORTED', name: 'AbortError', cause: { message: 'user stop' } });
+    t.ok(took < 1000, `pipeline settled ${took.toFixed(0)} ms after the abort (tasks were 10 s)`);
+    t.equal(await threadsBackTo(baseline), baseline, 'the abort alone tore the pool down (threads gone)');
+    t.equal(stage.pool.threads.length, 0);
+  });
+}
 
 t.test("the stage's own signal aborts it", async (t) => {
   const ac = new AbortController();
