@@ -5,6 +5,7 @@
  */
 import { TunError } from '@tunpipe/offload';
 
+/** Error codes of @tunpipe/streams, by name. */
 export const StreamErrorCode = {
   /** A bad argument or option: a negative queue, a non-positive size, an unknown link type. */
   INVALID_ARGUMENT: 'ERR_TUN_INVALID_ARGUMENT',
@@ -18,6 +19,8 @@ export const StreamErrorCode = {
   FRAME_UNENCODABLE: 'ERR_TUN_FRAME_UNENCODABLE',
   /** A Node stream under a byte-stream adapter closed before its end (destroyed without 'end'). */
   PREMATURE_CLOSE: 'ERR_TUN_PREMATURE_CLOSE',
+  /** A Node stream under a byte-stream adapter failed (ECONNRESET, EPIPE...); errno, syscall and cause kept. */
+  BYTE_STREAM: 'ERR_TUN_BYTE_STREAM',
   /** The capture sink (file or byte stream) of a PcapWriter failed; `cause` (and errno/syscall for files) tell why. */
   CAPTURE_WRITE: 'ERR_TUN_CAPTURE_WRITE',
   /** The pcap writer (or its tap) was used after `close()`. */
@@ -36,4 +39,17 @@ export function abortedError(signal: AbortSignal): TunError {
   const err = new TunError(StreamErrorCode.ABORTED, 'the operation was aborted', { cause: signal.reason });
   err.name = 'AbortError';
   return err;
+}
+
+/**
+ * `err` (a Node stream or fs error) as a TunError with `code`: errno (made
+ * positive), syscall and the original as `cause` are kept. TunErrors pass unchanged.
+ */
+export function fromNodeError(code: StreamErrorCode, what: string, err: unknown): TunError {
+  if (err instanceof TunError) return err;
+  const e = err as Partial<NodeJS.ErrnoException> | undefined;
+  const details: { cause: unknown; errno?: number; syscall?: string } = { cause: err };
+  if (typeof e?.errno === 'number') details.errno = Math.abs(e.errno);
+  if (typeof e?.syscall === 'string') details.syscall = e.syscall;
+  return new TunError(code, `${what}: ${e?.message ?? String(err)}`, details);
 }

@@ -19,7 +19,7 @@
  */
 import { Duplex, type Readable, type Writable } from 'node:stream';
 import { TunError } from '@tunpipe/offload';
-import { StreamErrorCode } from './error-codes.js';
+import { StreamErrorCode, fromNodeError } from './error-codes.js';
 
 /** A readable and a writable side, as `pipeThrough` and tcpip.js-style stacks expect. */
 export interface StreamPair<R, W = R> {
@@ -69,7 +69,7 @@ export function nodeReadableToWeb(source: Readable): ReadableStream<Uint8Array> 
         };
         const onError = (err: Error): void => {
           detach();
-          controller.error(err);
+          controller.error(fromNodeError(StreamErrorCode.BYTE_STREAM, 'reading failed', err));
         };
         const onClose = (): void => {
           detach();
@@ -101,12 +101,13 @@ export function nodeReadableToWeb(source: Readable): ReadableStream<Uint8Array> 
 
 /** A WritableStream onto a Node writable (waits for 'drain' when the Node stream is full). */
 export function nodeWritableToWeb(sink: Writable): WritableStream<Uint8Array> {
-  let failure: Error | undefined;
+  let failure: TunError | undefined;
+  const wrap = (err: Error): TunError => fromNodeError(StreamErrorCode.BYTE_STREAM, 'writing failed', err);
   return new WritableStream<Uint8Array>({
     start(controller) {
       sink.on('error', (err: Error) => {
-        failure ??= err;
-        controller.error(err);
+        failure ??= wrap(err);
+        controller.error(failure);
       });
     },
     write(chunk) {
@@ -118,7 +119,7 @@ export function nodeWritableToWeb(sink: Writable): WritableStream<Uint8Array> {
           sink.off('close', onClose);
           sink.off('error', done);
           if (err === undefined) resolve();
-          else reject(err);
+          else reject(err instanceof TunError ? err : wrap(err));
         };
         const onDrain = (): void => done();
         const onClose = (): void => done(failure ?? new TunError(StreamErrorCode.PREMATURE_CLOSE, 'the Node stream closed while writing'));
@@ -129,7 +130,7 @@ export function nodeWritableToWeb(sink: Writable): WritableStream<Uint8Array> {
     },
     close() {
       return new Promise<void>((resolve, reject) => {
-        sink.end((err?: Error | null) => (err ? reject(err) : resolve()));
+        sink.end((err?: Error | null) => (err ? reject(failure ?? wrap(err)) : resolve()));
       });
     },
     abort(reason) {

@@ -27,7 +27,7 @@
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { TunError } from '@tunpipe/offload';
-import { StreamErrorCode } from './error-codes.js';
+import { StreamErrorCode, fromNodeError } from './error-codes.js';
 import { nodeWritableToWeb } from './node-byte-streams.js';
 import { timestampNow, type Packet } from './packet.js';
 
@@ -268,14 +268,10 @@ export class PcapWriter implements AsyncDisposable {
 
 /** A sink failure as a TunError (errno and syscall kept from Node's fs errors). */
 function captureError(err: unknown): TunError {
-  if (err instanceof TunError) return err;
-  const e = err as Partial<NodeJS.ErrnoException> | undefined;
-  const errno = typeof e?.errno === 'number' ? Math.abs(e.errno) : undefined;
-  const details: { cause: unknown; errno?: number; syscall?: string } = { cause: err };
-  if (errno !== undefined) details.errno = errno;
-  if (typeof e?.syscall === 'string') details.syscall = e.syscall;
-  const what = e?.message ?? String(err);
-  return new TunError(StreamErrorCode.CAPTURE_WRITE, `writing the capture failed: ${what}`, details);
+  if (err instanceof TunError && err.code === StreamErrorCode.CAPTURE_WRITE) return err;
+  // A file sink's adapter already wrapped the fs error: wrap the original instead.
+  const original = err instanceof TunError && err.code === StreamErrorCode.BYTE_STREAM ? err.cause : err;
+  return fromNodeError(StreamErrorCode.CAPTURE_WRITE, 'writing the capture failed', original);
 }
 
 function linkTypeOption(value: PcapWriterOptions['linkType']): number {

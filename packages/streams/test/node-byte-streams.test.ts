@@ -67,7 +67,7 @@ t.test('readable: errors, premature close and cancel', async (t) => {
   const failing = new PassThrough();
   const r1 = nodeReadableToWeb(failing);
   failing.destroy(new Error('boom'));
-  await t.rejects(readAll(r1), { message: 'boom' }, 'a Node error errors the readable');
+  await t.rejects(readAll(r1), { code: 'ERR_TUN_BYTE_STREAM', cause: { message: 'boom' } }, 'a Node error errors the readable');
 
   const cut = new PassThrough();
   const r2 = nodeReadableToWeb(cut);
@@ -106,7 +106,7 @@ t.test('writable: waits for drain, so Node never buffers much more than its high
   t.equal(sink.writableFinished, true, 'close() waits for finish');
 });
 
-t.test('writable: a Node error fails the writes; abort destroys the Node stream', async (t) => {
+t.test('writable: a Node error fails the writes (as a TunError keeping errno); abort destroys the Node stream', async (t) => {
   const sink = new Writable({
     write(_chunk, _enc, cb) {
       cb(new Error('disk full'));
@@ -115,7 +115,17 @@ t.test('writable: a Node error fails the writes; abort destroys the Node stream'
   const writer = nodeWritableToWeb(sink).getWriter();
   await writer.write(new Uint8Array(1)).catch(() => undefined);
   await new Promise((r) => setImmediate(r));
-  await t.rejects(writer.write(new Uint8Array(1)), { message: 'disk full' });
+  await t.rejects(writer.write(new Uint8Array(1)), { code: 'ERR_TUN_BYTE_STREAM', cause: { message: 'disk full' } });
+
+  const epipe = new Writable({
+    write(_chunk, _enc, cb) {
+      cb(Object.assign(new Error('write EPIPE'), { errno: -32, code: 'EPIPE', syscall: 'write' }));
+    },
+  });
+  const w3 = nodeWritableToWeb(epipe).getWriter();
+  await w3.write(new Uint8Array(1)).catch(() => undefined);
+  await new Promise((r) => setImmediate(r));
+  await t.rejects(w3.write(new Uint8Array(1)), { code: 'ERR_TUN_BYTE_STREAM', errno: 32, sysCode: 'EPIPE', syscall: 'write' });
 
   const victim = new PassThrough();
   const w2 = nodeWritableToWeb(victim).getWriter();
