@@ -39,6 +39,7 @@ for (const queues of [1, 2, 4]) {
       perQueue[q]!++;
     }, { done: () => senderDone });
     const { sent } = await sender;
+    t.comment(JSON.stringify(set.totals(0)));
     const totals = set.totals(0);
     const dropped = (await kernelDrops(ns, 'tpu0')) + totals.malformed + totals.handlerDrops;
     t.equal(sent, COUNT, 'the sender sent everything');
