@@ -217,6 +217,7 @@ export class QueueLoop {
     }
     this.tx.close();
     Atomics.store(this.ctl, LIFE, WorkerLife.EXITED);
+    Atomics.notify(this.ctl, LIFE);
     this.bell.ring();
     Atomics.notify(this.tx.control, TAIL);
     Atomics.notify(this.ctl, DONE_SEQ);

@@ -589,11 +589,21 @@ export class QueueSet implements AsyncDisposable {
     const grace = setTimeout(() => {
       for (const s of all) void s.worker?.terminate();
     }, 1000);
+    // The fds can go as soon as every loop is left (LIFE = EXITED, well before the
+    // thread itself is torn down); then wait for the threads.
     try {
+      await Promise.all(all.map((s) => Promise.race([s.exited, loopLeft(s.control)])));
+      this.closeFds(all);
       await Promise.all(all.map((s) => s.exited));
     } finally {
       clearTimeout(grace);
+      this.closeFds(all);
     }
+    for (const d of this.devices) d.close();
+    for (const b of this.bells) b.ring();
+  }
+
+  private closeFds(all: QueueSlot[]): void {
     for (const s of all) {
       if (s.fd >= 0) sys.close(s.fd);
       if (s.eventFd >= 0) sys.close(s.eventFd);
@@ -602,8 +612,16 @@ export class QueueSet implements AsyncDisposable {
       s.rx.close();
       s.tx.close();
     }
-    for (const d of this.devices) d.close();
-    for (const b of this.bells) b.ring();
+  }
+}
+
+/** Resolves once the worker of `control` has left its loop. */
+async function loopLeft(control: QueueControl): Promise<void> {
+  for (;;) {
+    const life = Atomics.load(control.words, LIFE);
+    if (life === WorkerLife.EXITED) return;
+    const r = waitAsync(control.words, LIFE, life);
+    if (r.async) await r.value;
   }
 }
 
