@@ -34,11 +34,6 @@ export function foldSum(sum: number): number {
   return sum;
 }
 
-/** Swaps the two bytes of a 16-bit value. */
-function swap16(x: number): number {
-  return ((x & 0xff) << 8) | (x >>> 8);
-}
-
 /**
  * The folded sum of `bytes[start, end)`, words paired from `start`. No range
  * checks: internal callers pass valid ranges. Allocates nothing.
@@ -73,7 +68,11 @@ export function sumRange(bytes: Uint8Array, start: number, end: number): number 
       s3 += dv.getUint32(p + 12, true) + dv.getUint32(p + 28, true) + (dv.getUint32(p + 44, true) + dv.getUint32(p + 60, true));
     }
     // Each accumulator stays below 2^50 per block, so their sum is still exact.
-    total = foldSum(total + s0 + s1 + s2 + s3);
+    // Folded inline: passing a float64 above 2^31 to a function that V8 does not
+    // inline would allocate a heap number.
+    let t = total + s0 + s1 + s2 + s3;
+    while (t > 0xffff) t = (t & 0xffff) + Math.floor(t / TWO_POW_16);
+    total = t;
   }
   for (; stop - p >= 4; p += 4) total += dv.getUint32(p, true);
   // 0..3 bytes left, at distances 0, 1, 2 (mod 4) from a lane boundary.
@@ -81,7 +80,8 @@ export function sumRange(bytes: Uint8Array, start: number, end: number): number 
   if (left > 0) total += dv.getUint8(p);
   if (left > 1) total += dv.getUint8(p + 1) << 8;
   if (left > 2) total += dv.getUint8(p + 2);
-  return swap16(foldSum(total));
+  while (total > 0xffff) total = (total & 0xffff) + Math.floor(total / TWO_POW_16);
+  return ((total & 0xff) << 8) | (total >>> 8);
 }
 
 /**

@@ -97,7 +97,9 @@ export function copyAndSum(src: Uint8Array, srcStart: number, dst: Uint8Array, d
       s0 += w0 + w2;
       s1 += w1 + w3;
     }
-    total = foldSum(total + foldSum(s0) + foldSum(s1));
+    let t = total + s0 + s1; // folded inline: no heap numbers (see sumRange)
+    while (t > 0xffff) t = (t & 0xffff) + Math.floor(t / 65536);
+    total = t;
   }
   for (; stop - p >= 4; p += 4, q += 4) {
     const w = sv.getUint32(p, true);
@@ -120,8 +122,8 @@ export function copyAndSum(src: Uint8Array, srcStart: number, dst: Uint8Array, d
     dv.setUint8(q + 2, b);
     total += b;
   }
-  const folded = foldSum(total);
-  return ((folded & 0xff) << 8) | (folded >>> 8);
+  while (total > 0xffff) total = (total & 0xffff) + Math.floor(total / 65536);
+  return ((total & 0xff) << 8) | (total >>> 8);
 }
 
 /**
@@ -168,7 +170,9 @@ function copyAndSumAligned(
       s0 += w0 + w2;
       s1 += w1 + w3;
     }
-    body = foldSum(body + foldSum(s0) + foldSum(s1));
+    let t = body + s0 + s1;
+    while (t > 0xffff) t = (t & 0xffff) + Math.floor(t / 65536);
+    body = t;
   }
   for (; p < stop; p++, q++) {
     const w = sw[p];
@@ -178,7 +182,8 @@ function copyAndSumAligned(
   // Host-order words: on a little-endian host the first byte of each word is
   // the low lane. That byte sits at distance `head` from srcStart, which is a
   // high (network) lane when `head` is even: then the folded sum is swapped.
-  let bodySum = foldSum(body);
+  while (body > 0xffff) body = (body & 0xffff) + Math.floor(body / 65536);
+  let bodySum = body;
   if (HOST_LITTLE_ENDIAN === ((head & 1) === 0)) bodySum = ((bodySum & 0xff) << 8) | (bodySum >>> 8);
   let tailSum = 0;
   for (let k = head + words * 4; k < length; k++) {

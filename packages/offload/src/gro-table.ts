@@ -39,8 +39,8 @@ export class GroTable {
   itemCount = 0;
   /** @internal bufs index of each item's packet. */
   itemBuf = new Int32Array(0);
-  /** @internal Sequence number of each item's first byte (TCP). */
-  itemSeq = new Float64Array(0);
+  /** @internal Sequence number of each item's first byte (TCP), as int32 (wrapping arithmetic with `| 0`). */
+  itemSeq = new Int32Array(0);
   /** @internal Current length of each item's packet. */
   itemLen = new Int32Array(0);
   /** @internal Segment payload size of each item. */
@@ -96,7 +96,7 @@ export class GroTable {
   private grow(capacity: number): void {
     this.capacity = capacity;
     this.itemBuf = new Int32Array(capacity);
-    this.itemSeq = new Float64Array(capacity);
+    this.itemSeq = new Int32Array(capacity);
     this.itemLen = new Int32Array(capacity);
     this.itemGsoSize = new Int32Array(capacity);
     this.itemHeaderLen = new Int32Array(capacity);

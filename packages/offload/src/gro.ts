@@ -44,7 +44,7 @@ import {
   VIRTIO_NET_HDR_LEN,
   writeVirtioNetHdr,
 } from './virtio-net-hdr.js';
-import { readU16, readU32, writeU16 } from './wire/big-endian.js';
+import { readI32, readU16, writeU16 } from './wire/big-endian.js';
 import { IpProtocol } from './wire/ip-protocol.js';
 import { Ipv4Field, Ipv4Flag, IPV4_HEADER_LEN, writeIpv4HeaderChecksum } from './wire/ipv4.js';
 import { Ipv6Field, IPV6_HEADER_LEN } from './wire/ipv6.js';
@@ -206,7 +206,7 @@ function tcpGro(bufs: readonly Uint8Array[], lengths: PacketLengths, o: number, 
   const headerLen = iph + thl;
   const payload = len - headerLen;
   if (payload < 1) return NOOP;
-  const seq = readU32(pkt, tcpAt + TcpField.SEQUENCE);
+  const seq = readI32(pkt, tcpAt + TcpField.SEQUENCE); // int32: see readI32
 
   const hash = table.hashKey(kind, pkt, o);
   let flow = table.findFlow(kind, hash, pkt, bufs, o);
@@ -252,13 +252,13 @@ function tcpJoinMode(
   const gsoSize = table.itemGsoSize[item];
   const itemPayload = table.itemLen[item] - headerLen;
   const itemSeq = table.itemSeq[item];
-  if (seq === (itemSeq + itemPayload) % 0x100000000) {
+  if (seq === ((itemSeq + itemPayload) | 0)) {
     if (table.itemPsh[item] === 1) return CANNOT; // nothing follows a PSH
     if (itemPayload % gsoSize !== 0) return CANNOT; // a short segment already ends the group
     if (payload > gsoSize) return CANNOT; // a larger segment cannot follow a smaller one
     return APPEND;
   }
-  if ((seq + payload) % 0x100000000 === itemSeq) {
+  if (((seq + payload) | 0) === itemSeq) {
     if (psh) return CANNOT; // PSH only ever on the last segment
     if (payload < gsoSize) return CANNOT; // a smaller segment cannot lead
     if (payload > gsoSize && table.itemMerged[item] > 0) return CANNOT; // would leave several short ones behind

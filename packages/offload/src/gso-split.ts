@@ -39,7 +39,7 @@ import {
   VIRTIO_NET_HDR_GSO_UDP_L4,
   type VirtioNetHdr,
 } from './virtio-net-hdr.js';
-import { readU16, readU32, writeU16, writeU32 } from './wire/big-endian.js';
+import { readI32, readU16, writeU16, writeU32 } from './wire/big-endian.js';
 import { IpProtocol } from './wire/ip-protocol.js';
 import { Ipv4Field, Ipv4Flag, IPV4_HEADER_LEN, writeIpv4HeaderChecksum } from './wire/ipv4.js';
 import { findIpv6UpperLayer, type Ipv6UpperLayer } from './wire/ipv6-extension.js';
@@ -191,7 +191,7 @@ export function splitPacket(
   // --- write -------------------------------------------------------------------
   const addrSum = version === 4 ? ipv4AddressSum(src, start) : ipv6AddressSum(src, start);
   const firstId = version === 4 ? readU16(src, start + Ipv4Field.IDENTIFICATION) : 0;
-  const firstSeq = isTcp ? readU32(src, start + l4 + TcpField.SEQUENCE) : 0;
+  const firstSeq = isTcp ? readI32(src, start + l4 + TcpField.SEQUENCE) : 0; // int32: see readI32
   const tcpFlags = isTcp ? src[start + l4 + TcpField.FLAGS] : 0;
   let payloadAt = start + hdrLen;
   for (let i = 0; i < count; i++) {
@@ -209,7 +209,7 @@ export function splitPacket(
     const l4At = offset + l4;
     const l4Len = segLen - l4;
     if (isTcp) {
-      writeU32(out, l4At + TcpField.SEQUENCE, firstSeq + i * gsoSize);
+      writeU32(out, l4At + TcpField.SEQUENCE, (firstSeq + i * gsoSize) | 0);
       let flags = tcpFlags;
       if (i !== count - 1) flags &= ~(TcpFlag.FIN | TcpFlag.PSH);
       if (i !== 0) flags &= ~TcpFlag.CWR;
