@@ -1,0 +1,2 @@
+/** Test handler module that exports no handle(): loading it must fail cleanly. */
+export const notAHandler = 42;
