@@ -26,7 +26,7 @@ import {
   VIRTIO_NET_HDR_LEN,
 } from '../src/index.js';
 import { naiveSum } from './support/naive-checksum.js';
-import { expectedSegments, superpacket, virtioRead, type SuperpacketSpec } from './support/superpackets.js';
+import { expectedSegments, virtioRead, type SuperpacketSpec } from './support/superpackets.js';
 
 const RUNS = Number(process.env.PROPERTY_RUNS ?? 150);
 const MAX_SEGMENTS = 128;
