@@ -258,16 +258,21 @@ export class Device {
   }
 
   /**
-   * Whether the interface outlives its last fd (IFF_PERSIST), read from the kernel
-   * (after `intoRawFd()`: the last value seen). With an argument, sets it first
-   * (TUNSETPERSIST) and returns the new value. tun-rs's `persist()` only sets it
-   * on; here `persist(true)` does that and `persist()` asks.
+   * Makes the interface outlive its last fd (TUNSETPERSIST), like tun-rs's
+   * `persist()`; `persist(false)` makes it go with its last fd again. Read the
+   * state with {@link isPersistent}.
    */
-  persist(enable?: boolean): boolean {
-    if (enable !== undefined) {
-      const valid = validateBoolean(enable, 'persist');
-      setPersist(this.#requireFd(), valid);
-    }
+  persist(enable = true): void {
+    const valid = validateBoolean(enable, 'persist');
+    setPersist(this.#requireFd(), valid);
+    this.#persist = valid;
+  }
+
+  /**
+   * Whether the interface outlives its last fd (IFF_PERSIST), read from the kernel
+   * (after `intoRawFd()`: the last value seen).
+   */
+  isPersistent(): boolean {
     if (this.#fd >= 0 && !this.#closed) this.#persist = (tunIff(this.#fd, this.#req()).flags & IFF_PERSIST) !== 0;
     return this.#persist;
   }
@@ -528,7 +533,7 @@ export class Device {
    */
   intoRawFd(): number {
     const fd = this.#requireFd();
-    this.persist();
+    this.isPersistent(); // remember the last value before the fd goes
     this.#waiter?.close();
     this.#waiter = undefined;
     this.#fd = -1;

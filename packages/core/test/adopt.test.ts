@@ -122,7 +122,7 @@ t.test('intoRawFd: the caller gets the fd; configuration still works; close() le
   t.equal(codeOf(() => dev.fd), 'ERR_TUN_CLOSED', 'fd getter after intoRawFd');
   t.equal(codeOf(() => dev.tryRecv(new Uint8Array(64))), 'ERR_TUN_CLOSED');
   t.equal(codeOf(() => dev.user(4242)), 'ERR_TUN_CLOSED', 'per-fd ioctls need the fd');
-  t.equal(dev.persist(), false, 'persist() answers from the last value');
+  t.equal(dev.isPersistent(), false, 'isPersistent() answers from the last value');
   dev.setMtu(1410);
   t.equal((await linkJson(ns, 'tpraw0')).mtu, 1410, 'netlink configuration still works');
   dev.close();

@@ -227,7 +227,7 @@ for (const layer of LAYERS) {
     const ns = createNetns(t, `persist${kind}`);
     const first = build(t, ns, (b) => b.name('tpper0').layer(layer).persist(true).mtu(1300));
     const ifindex = first.ifIndex();
-    t.equal(first.persist(), true);
+    t.equal(first.isPersistent(), true);
     t.equal((await linkJson(ns, 'tpper0')).linkinfo?.info_data?.persist, true, 'ip -d: persist on');
     first.close();
     const kept = await linkJson(ns, 'tpper0');
@@ -236,13 +236,13 @@ for (const layer of LAYERS) {
 
     const again = build(t, ns, (b) => b.name('tpper0').layer(layer));
     t.equal(again.ifIndex(), ifindex, 'reattached to the same interface');
-    t.equal(again.persist(), true, 'still persistent');
+    t.equal(again.isPersistent(), true, 'still persistent');
     t.equal(again.mtu(), 1300, 'configuration kept');
     again.close();
 
     const last = build(t, ns, (b) => b.name('tpper0').layer(layer).persist(false));
     t.equal(last.ifIndex(), ifindex);
-    t.equal(last.persist(), false, 'persist(false) on reattach clears it');
+    t.equal(last.isPersistent(), false, 'persist(false) on reattach clears it');
     t.equal((await linkJson(ns, 'tpper0')).linkinfo?.info_data?.persist, false, 'ip -d: persist off');
     last.close();
     const names = ((await ns.ipJson('link', 'show')) as Array<{ ifname: string }>).map((l) => l.ifname);
@@ -250,11 +250,12 @@ for (const layer of LAYERS) {
 
     // The Device's own switch: persist(true) / persist(false), read back by persist() and ip -d.
     const dev = build(t, ns, (b) => b.name('tpper1').layer(layer));
-    t.equal(dev.persist(), false);
-    t.equal(dev.persist(true), true);
+    t.equal(dev.isPersistent(), false);
+    dev.persist();
+    t.equal(dev.isPersistent(), true, 'persist() with no argument turns it on, as in tun-rs');
     t.equal((await linkJson(ns, 'tpper1')).linkinfo?.info_data?.persist, true, 'persist(true) in ip -d');
-    t.equal(dev.persist(false), false);
-    t.equal(dev.persist(), false);
+    dev.persist(false);
+    t.equal(dev.isPersistent(), false);
     t.equal((await linkJson(ns, 'tpper1')).linkinfo?.info_data?.persist, false, 'persist(false) in ip -d');
     t.equal(codeOf(() => dev.persist('on' as unknown as boolean)), 'ERR_TUN_INVALID_ARGUMENT');
   });
