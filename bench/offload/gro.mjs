@@ -50,7 +50,7 @@ function measure(family) {
     }
   };
   run(1);
-  if (handleGro.length && table.written.length !== 1) throw new Error(`expected one packet, got ${table.written.length}`);
+  if (table.written.length !== 1) throw new Error(`setup: expected one packet, got ${table.written.length}`);
   const r = medianRate(run, 1);
   return {
     usPerBatch: round(1e6 / r.median),
