@@ -15,7 +15,7 @@ import { viewsOf } from './buffer-views.js';
 import { foldSum, sumRange } from './checksum.js';
 import { HOST_LITTLE_ENDIAN } from './host-endian.js';
 
-/** Below this many bytes a plain byte loop beats fetching DataViews. */
+/** Below this many bytes a plain byte loop beats the DataView loop. */
 const SMALL_COPY = 32;
 
 /**
@@ -28,17 +28,17 @@ export function copyBytes(src: Uint8Array, srcStart: number, dst: Uint8Array, ds
     dst.copyWithin(dstStart, srcStart, srcStart + length);
     return;
   }
-  if (length < SMALL_COPY) {
-    for (let i = 0; i < length; i++) dst[dstStart + i] = src[srcStart + i];
-    return;
-  }
   const srcViews = viewsOf(src);
   const dstViews = viewsOf(dst);
   let p = src.byteOffset + srcStart;
   let q = dst.byteOffset + dstStart;
   if (srcViews === dstViews) {
-    // One buffer: native memmove.
+    // One buffer (the ranges may overlap): native memmove.
     dstViews.bytes.copyWithin(q, p, p + length);
+    return;
+  }
+  if (length < SMALL_COPY) {
+    for (let i = 0; i < length; i++) dst[dstStart + i] = src[srcStart + i];
     return;
   }
   const sv = srcViews.data;

@@ -218,6 +218,13 @@ t.test('copyBytes: across buffers, within one buffer (overlapping like memmove),
   copyBytes(left, 0, right, 0, 3000); // shared[100..3100) = old shared[0..3000)
   t.same(shared.subarray(100, 3100), expected, 'forward overlap behaves like memmove');
 
+  for (const n of [5, 31, 32, 33]) {
+    const small = randomBytes(100, n);
+    const snapshot = small.slice();
+    copyBytes(small.subarray(10, 60), 0, small.subarray(13, 70), 0, n); // two views, overlapping, destination after source
+    t.same(small.subarray(13, 13 + n), snapshot.subarray(10, 10 + n), `overlapping views, ${n} bytes`);
+  }
+
   const one = randomBytes(1000, 13);
   const before = one.slice();
   copyBytes(one, 10, one, 0, 500);
