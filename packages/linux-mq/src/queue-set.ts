@@ -87,6 +87,8 @@ export interface OpenQueuesOptions {
   batchSize?: number;
   /** Most packets per batch handed to the main thread. Default 256. */
   maxBatch?: number;
+  /** Batches a consumer may hold (not yet released) per queue before reads wait for a release. Default 16. */
+  maxOutstanding?: number;
   /** Path or URL of an in-worker handler module (see handler-api.ts). */
   handler?: string | URL;
   /** Passed to the handler module's `init(context)` as `context.data` (structured clone). */
@@ -176,6 +178,7 @@ export async function openQueues(options: OpenQueuesOptions): Promise<QueueSet> 
   const txSlots = positiveInt(options.txSlots ?? 256, 'txSlots', 1 << 20);
   const txCapacity = positiveInt(options.txPacketCapacity ?? 65536, 'txPacketCapacity', 65536);
   const maxBatch = positiveInt(options.maxBatch ?? 256, 'maxBatch', 1 << 16);
+  const maxOutstanding = positiveInt(options.maxOutstanding ?? 16, 'maxOutstanding', 4096);
   const statsInterval = options.statsInterval ?? 1000;
   if (typeof statsInterval !== 'number' || !(statsInterval >= 0)) throw invalid('statsInterval must be >= 0');
   const handler = options.handler === undefined ? null : { url: handlerUrl(options.handler), data: options.handlerData };
@@ -224,7 +227,7 @@ export async function openQueues(options: OpenQueuesOptions): Promise<QueueSet> 
   }
 
   const set = new QueueSet(devices, fds, {
-    queues, mode, batchSize, txSlots, txCapacity, maxBatch, handler, handlerErrors, affinity, statsInterval,
+    queues, mode, batchSize, txSlots, txCapacity, maxBatch, maxOutstanding, handler, handlerErrors, affinity, statsInterval,
     rxSlots: options.rxSlots, rxCapacity: options.rxPacketCapacity, onHandlerError: options.onHandlerError,
   });
   try {
@@ -244,6 +247,7 @@ interface SetConfig {
   txSlots: number;
   txCapacity: number;
   maxBatch: number;
+  maxOutstanding: number;
   handler: { url: string; data: unknown } | null;
   handlerErrors: HandlerErrorPolicy;
   affinity: AffinityOption;
@@ -306,7 +310,7 @@ export class QueueSet implements AsyncDisposable {
       this.bells[d]!,
       (q) => this.kick(d, q),
       this.table,
-      { maxBatch: config.maxBatch },
+      { maxBatch: config.maxBatch, maxOutstanding: config.maxOutstanding },
     ));
     this.writers = devices.map((_, d) => new PacketWriter(
       d,
