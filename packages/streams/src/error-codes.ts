@@ -23,8 +23,10 @@ export const StreamErrorCode = {
   BYTE_STREAM: 'ERR_TUN_BYTE_STREAM',
   /** The capture sink (file or byte stream) of a PcapWriter failed; `cause` (and errno/syscall for files) tell why. */
   CAPTURE_WRITE: 'ERR_TUN_CAPTURE_WRITE',
-  /** The pcap writer (or its tap) was used after `close()`. */
+  /** The pcap writer (or its tap), or a device's streams, used after `close()`. */
   CLOSED: 'ERR_TUN_CLOSED',
+  /** A second packet consumer (readable, batches, packets$, async iteration) started while another is active. */
+  CONSUMER_ACTIVE: 'ERR_TUN_CONSUMER_ACTIVE',
   /** An operation was aborted by its AbortSignal (`name` is `AbortError`, `cause` is the signal's reason). */
   ABORTED: 'ERR_TUN_ABORTED',
   /** A worker task of a piscina stage failed (`cause` is the worker's error). */

@@ -6,6 +6,15 @@ export { StreamErrorCode, abortedError } from './error-codes.js';
 // Packets: the unit everything here passes around (ownership rules in packet.ts).
 export { PacketView, packetOf, isPacket, timestampNow, type Packet, type PacketMeta } from './packet.js';
 
+// Devices: openTun() and the streams of an open device (ownership rules in packet-cursor.ts).
+export { openTun, builderFromOptions, DEFAULT_RETAIN, MAX_RETAIN, type OpenTunOptions, type TunDeviceOptions } from './open-tun.js';
+export { TunStreams, type TunStats, type PacketIterationOptions } from './tun-streams.js';
+export { type ConsumerKind } from './consumer-gate.js';
+export { type TxQueuePolicy, type WritablePacket, type PacketSendOptions } from './packet-sink.js';
+export { packetBytes, type PacketBytesOptions } from './packet-bytes.js';
+export { PACKETS_PER_TURN } from './turn-budget.js';
+export type { PacketBatch } from '@tunpipe/linux-mq';
+
 // Framed transport: packets as length-prefixed msgpack frames over any byte stream.
 export { DEFAULT_MAX_FRAME_SIZE, FRAME_PREFIX_LEN, FRAME_VERSION } from './frame-format.js';
 export { FrameEncoder, encodeFrames, type FrameEncoderOptions, type FrameEncoderStats } from './frame-encoder.js';

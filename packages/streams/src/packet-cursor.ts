@@ -1,0 +1,161 @@
+/**
+ * `PacketCursor`: turns a device's `BatchReader` into packets, batch by batch,
+ * and decides when ring memory goes back to the queue workers. The readable
+ * stream, `packets$` and async iteration are thin shells around it.
+ *
+ * Ownership (view mode, the default). A packet's `data` is a view into an RX
+ * ring slot. The cursor holds each batch until the consumer has read `retain`
+ * more packets after the batch's last one, then releases it; and before it waits
+ * for new packets (the consumer caught up with the device) it releases every
+ * batch it holds, so a queue worker is never kept from a ring by packets nobody
+ * reads any more. The guarantee to consumers is therefore:
+ *
+ *   a packet stays valid until `retain` further packets were read after it, or
+ *   the consumer caught up with the device, and at least until its next read.
+ *
+ * ```
+ *  handed out:   ... | batch k-2 | batch k-1 |  batch k  |  (reading batch k)
+ *                    ▲ released  ▲ held: ends within the last `retain` packets
+ * ```
+ *
+ * A released slot is overwritten only after the worker has filled the rest of
+ * the ring, so packets lagging a few places behind in pass-through stages (a
+ * pcap tap, TransformStreams with default queuing strategies) are safe in
+ * practice; anything that keeps packets longer must `copy()` them, or open the
+ * device with `copy: true` (every packet then owns its bytes, and batches are
+ * released as soon as they were copied).
+ *
+ * Allocation: view-mode packets are `RingPacket`s from a pool of at least
+ * `retain + 2 * maxBatch` objects, indexed by the running packet number, so an
+ * object is refilled only after the batch of its previous packet was released.
+ */
+import { decodeVirtioNetHdr } from '@tunpipe/offload';
+import type { BatchReader, PacketBatch } from '@tunpipe/linux-mq';
+import { PacketView, timestampNow, type Packet } from './packet.js';
+import { RingPacket } from './ring-packet.js';
+import { turnBudget, nextTurn } from './turn-budget.js';
+
+/** How a cursor hands out packets. */
+export interface PacketCursorOptions {
+  /** Copy every packet out of the ring (packets own their bytes). */
+  copy: boolean;
+  /** Packets read after a batch before it is released (view mode). */
+  retain: number;
+  /** Largest batch the reader hands out. */
+  maxBatch: number;
+  /** Stamp packets with the time their batch was taken (ns since the epoch). */
+  timestamps: boolean;
+}
+
+/** Reads packets from one device; see the file comment. */
+export class PacketCursor {
+  /** The packets of the latest fill: `packets[0..count)`. */
+  readonly packets: Packet[] = [];
+  /** Packets in the latest fill. */
+  count = 0;
+  private readonly reader: BatchReader;
+  private readonly copyPackets: boolean;
+  private readonly retain: number;
+  private readonly timestamps: boolean;
+  /** Packets handed out so far. */
+  private handed = 0;
+  /** Batches not yet released, oldest first, with the `handed` count at their end. */
+  private readonly held: PacketBatch[] = [];
+  private readonly heldEnds: number[] = [];
+  private readonly pool: RingPacket[];
+  private readonly poolMask: number;
+  private closed = false;
+
+  /** A cursor over `reader`. */
+  constructor(reader: BatchReader, options: PacketCursorOptions) {
+    this.reader = reader;
+    this.copyPackets = options.copy;
+    this.retain = options.retain;
+    this.timestamps = options.timestamps;
+    let size = 1;
+    while (size < options.retain + 2 * options.maxBatch) size *= 2;
+    this.pool = options.copy ? [] : new Array<RingPacket>(size);
+    this.poolMask = size - 1;
+  }
+
+  /**
+   * Fills `packets` with the next batch, waiting (honouring `signal`) while the
+   * device has none. Resolves false at the end (the device was closed and every
+   * packet read). Rejects with the device's TunError (ERR_TUN_DEVICE_GONE...) or
+   * ERR_TUN_ABORTED. Everything handed out before counts as read.
+   */
+  async fill(signal: AbortSignal | undefined): Promise<boolean> {
+    if (this.closed) return false;
+    if (turnBudget.exhausted) await nextTurn();
+    this.retire(this.retain);
+    let batch = this.reader.tryRead();
+    if (batch === null) {
+      // Caught up with the device: let the workers have every slot back.
+      this.retire(0);
+      batch = await this.reader.read({ signal });
+      if (batch === null) return false;
+    }
+    if (this.closed) {
+      batch.release();
+      return false;
+    }
+    this.take(batch);
+    return true;
+  }
+
+  /** Releases every batch held; further fills resolve false. Idempotent. */
+  close(): void {
+    this.closed = true;
+    this.retire(0);
+    this.count = 0;
+    this.packets.length = 0;
+  }
+
+  /** Releases the held batches that ended at least `window` packets ago. */
+  private retire(window: number): void {
+    const limit = this.handed - window;
+    const held = this.held;
+    const ends = this.heldEnds;
+    while (held.length > 0 && ends[0]! <= limit) {
+      ends.shift();
+      held.shift()!.release();
+    }
+  }
+
+  private take(batch: PacketBatch): void {
+    const n = batch.count;
+    const ts = this.timestamps ? timestampNow() : undefined;
+    const out = this.packets;
+    const queue = batch.queue;
+    if (this.copyPackets) {
+      for (let i = 0; i < n; i++) {
+        const raw = batch.virtioHeader(i);
+        const hdr = raw === null ? undefined : decodeVirtioNetHdr(raw);
+        out[i] = new PacketView(batch.copy(i), queue, hdr, ts);
+      }
+      batch.release();
+    } else {
+      const pool = this.pool;
+      const mask = this.poolMask;
+      let k = this.handed;
+      for (let i = 0; i < n; i++, k++) {
+        let p = pool[k & mask];
+        if (p === undefined) {
+          p = new RingPacket();
+          pool[k & mask] = p;
+        }
+        p.data = batch.data(i);
+        p.queue = queue;
+        const raw = batch.virtioHeader(i);
+        p.virtioHeader = raw === null ? undefined : decodeVirtioNetHdr(raw, p.header);
+        p.timestamp = ts;
+        out[i] = p;
+      }
+      this.held.push(batch);
+      this.heldEnds.push(this.handed + n);
+    }
+    this.count = n;
+    this.handed += n;
+    turnBudget.spend(n);
+  }
+}
