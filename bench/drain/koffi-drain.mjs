@@ -1,0 +1,39 @@
+#!/usr/bin/env node
+/**
+ * Reference for the drain benchmark: the floor of reading a TUN fd from
+ * JavaScript at all. One thread, core's koffi `read()` binding in a tight loop
+ * into SharedArrayBuffer slots, no worker, no ring protocol, no consumer.
+ * Same protocol as node-drain.mjs (READY, `go N`, JSON result).
+ *
+ *   node koffi-drain.mjs IFNAME COUNT
+ */
+import { createInterface } from 'node:readline';
+import { DeviceBuilder, sys, errno, constants } from '@tunpipe/core';
+
+const [name, countText] = process.argv.slice(2);
+let count = Number(countText);
+const device = new DeviceBuilder().name(name).build();
+process.stdout.write('READY\n');
+const rl = createInterface({ input: process.stdin });
+const line = await new Promise((resolve) => rl.once('line', resolve));
+rl.close();
+count = Number(String(line).split(' ')[1]) || count;
+const fd = device.fd;
+const STRIDE = 1536;
+const sab = new SharedArrayBuffer(1024 * STRIDE);
+const views = Array.from({ length: 1024 }, (_, i) => new Uint8Array(sab, i * STRIDE + 10, STRIDE - 10));
+let n = 0;
+let t0 = 0;
+const deadline = Date.now() + 30_000;
+while (n < count && Date.now() < deadline) {
+  const r = sys.read(fd, views[n & 1023], STRIDE - 10);
+  if (r < 0) {
+    if (errno() === constants.EAGAIN) continue;
+    break;
+  }
+  if (n === 0) t0 = performance.now();
+  n++;
+}
+const seconds = (performance.now() - t0) / 1000;
+device.close();
+process.stdout.write(JSON.stringify({ packets: n, seconds, pps: Math.round((n - 1) / seconds) }) + '\n');
