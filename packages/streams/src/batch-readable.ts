@@ -8,13 +8,27 @@
  * packets' views die with it (`batch.copy(i)` to keep one). High-water mark 0:
  * the stream takes a batch from the rings only when asked. Cancelling abandons a
  * pending wait and releases the batch and the consumer gate.
+ *
+ * Batches come straight from the rings, past the device's packet cursor: when a
+ * batch consumer starts, packets the cursor still had for a packet consumer
+ * that walked away mid-batch are dropped (counted in `stats().discarded`).
  */
 import type { BatchReader, PacketBatch } from '@tunpipe/linux-mq';
 import type { ConsumerGate, ConsumerLease } from './consumer-gate.js';
+import type { PacketCursor } from './packet-cursor.js';
 import { turnBudget, nextTurn } from './turn-budget.js';
 
-/** A new batch stream over `reader`; `onEnd` runs once when it closes, errors or is cancelled. */
-export function batchReadable(reader: BatchReader, gate: ConsumerGate, onEnd: () => void): ReadableStream<PacketBatch> {
+/**
+ * A new batch stream over `reader`; `onDiscard(n)` counts packets dropped from
+ * `cursor` when it starts, `onEnd` runs once when it closes, errors or is cancelled.
+ */
+export function batchReadable(
+  reader: BatchReader,
+  cursor: PacketCursor,
+  gate: ConsumerGate,
+  onDiscard: (packets: number) => void,
+  onEnd: () => void,
+): ReadableStream<PacketBatch> {
   let lease: ConsumerLease | undefined;
   let previous: PacketBatch | null = null;
   let ended = false;
@@ -32,7 +46,11 @@ export function batchReadable(reader: BatchReader, gate: ConsumerGate, onEnd: ()
       pull: async (controller) => {
         let batch: PacketBatch | null;
         try {
-          lease ??= gate.claim('batches');
+          if (lease === undefined) {
+            lease = gate.claim('batches');
+            await cursor.idle();
+            onDiscard(cursor.discardRest());
+          }
           previous?.release();
           previous = null;
           if (turnBudget.exhausted) await nextTurn();

@@ -1,21 +1,23 @@
 /**
- * `PacketCursor`: turns a device's `BatchReader` into packets, batch by batch,
- * and decides when ring memory goes back to the queue workers. The readable
- * stream, `packets$` and async iteration are thin shells around it.
+ * `PacketCursor`: turns a device's `BatchReader` into packets, one at a time,
+ * and decides when ring memory goes back to the queue workers. A device has one
+ * cursor, shared by its packet consumers in turn (the readable stream,
+ * `packets$`, async iteration are thin shells around it), so a consumer that
+ * stops in the middle of a batch leaves the rest to the next one.
  *
  * Ownership (view mode, the default). A packet's `data` is a view into an RX
- * ring slot. The cursor holds each batch until the consumer has read `retain`
- * more packets after the batch's last one, then releases it; and before it waits
- * for new packets (the consumer caught up with the device) it releases every
- * batch it holds, so a queue worker is never kept from a ring by packets nobody
- * reads any more. The guarantee to consumers is therefore:
+ * ring slot. The cursor holds each batch until `retain` more packets were taken
+ * after the batch's last one, then releases it; and before it waits for new
+ * packets (its consumers caught up with the device) it releases every batch it
+ * holds, so a queue worker is never kept from a ring by packets nobody reads any
+ * more. The guarantee to consumers is therefore:
  *
  *   a packet stays valid until `retain` further packets were read after it, or
  *   the consumer caught up with the device, and at least until its next read.
  *
  * ```
- *  handed out:   ... | batch k-2 | batch k-1 |  batch k  |  (reading batch k)
- *                    ▲ released  ▲ held: ends within the last `retain` packets
+ *  taken:   ... | batch k-2 | batch k-1 |  batch k  |      (handing out batch k)
+ *               ▲ released  ▲ held: ends within the last `retain` packets
  * ```
  *
  * A released slot is overwritten only after the worker has filled the rest of
@@ -49,21 +51,24 @@ export interface PacketCursorOptions {
 
 /** Reads packets from one device; see the file comment. */
 export class PacketCursor {
-  /** The packets of the latest fill: `packets[0..count)`. */
+  /** The packets of the latest fill: `packets[0..count)`, handed out from `position`. */
   readonly packets: Packet[] = [];
   /** Packets in the latest fill. */
   count = 0;
+  /** Index of the next packet to hand out. */
+  position = 0;
   private readonly reader: BatchReader;
   private readonly copyPackets: boolean;
   private readonly retain: number;
   private readonly timestamps: boolean;
-  /** Packets handed out so far. */
-  private handed = 0;
-  /** Batches not yet released, oldest first, with the `handed` count at their end. */
+  /** Packets taken from the rings so far. */
+  private taken = 0;
+  /** Batches not yet released, oldest first, with the `taken` count at their end. */
   private readonly held: PacketBatch[] = [];
   private readonly heldEnds: number[] = [];
   private readonly pool: RingPacket[];
   private readonly poolMask: number;
+  private filling: Promise<boolean> | undefined;
   private closed = false;
 
   /** A cursor over `reader`. */
@@ -78,13 +83,56 @@ export class PacketCursor {
     this.poolMask = size - 1;
   }
 
+  /** Packets of the latest fill not handed out yet. */
+  get remaining(): number {
+    return this.count - this.position;
+  }
+
+  /** The next packet of the latest fill, or undefined when it is used up (then `fill()`). */
+  next(): Packet | undefined {
+    return this.position < this.count ? this.packets[this.position++] : undefined;
+  }
+
   /**
-   * Fills `packets` with the next batch, waiting (honouring `signal`) while the
-   * device has none. Resolves false at the end (the device was closed and every
-   * packet read). Rejects with the device's TunError (ERR_TUN_DEVICE_GONE...) or
-   * ERR_TUN_ABORTED. Everything handed out before counts as read.
+   * Makes packets available: resolves true at once if some remain, else takes
+   * the next batch, waiting (honouring `signal`) while the device has none.
+   * Resolves false at the end (the device was closed and every packet read).
+   * Rejects with the device's TunError (ERR_TUN_DEVICE_GONE...) or
+   * ERR_TUN_ABORTED. Concurrent calls (a new consumer while a walked-away one's
+   * wait is still unwinding) run one after the other.
    */
   async fill(signal: AbortSignal | undefined): Promise<boolean> {
+    while (this.filling !== undefined) await this.filling.then(ignore, ignore);
+    if (this.position < this.count) return true;
+    const filling = this.takeNext(signal);
+    this.filling = filling;
+    try {
+      return await filling;
+    } finally {
+      this.filling = undefined;
+    }
+  }
+
+  /** Resolves once no fill is in progress. */
+  async idle(): Promise<void> {
+    while (this.filling !== undefined) await this.filling.then(ignore, ignore);
+  }
+
+  /** Releases every batch held and drops the packets not handed out yet; returns how many were dropped. */
+  discardRest(): number {
+    const dropped = this.count - this.position;
+    this.position = this.count;
+    this.retire(0);
+    return dropped;
+  }
+
+  /** Releases every batch held; further fills resolve false. Idempotent. */
+  close(): void {
+    this.closed = true;
+    this.discardRest();
+  }
+
+  private async takeNext(signal: AbortSignal | undefined): Promise<boolean> {
     if (this.closed) return false;
     if (turnBudget.exhausted) await nextTurn();
     this.retire(this.retain);
@@ -103,17 +151,9 @@ export class PacketCursor {
     return true;
   }
 
-  /** Releases every batch held; further fills resolve false. Idempotent. */
-  close(): void {
-    this.closed = true;
-    this.retire(0);
-    this.count = 0;
-    this.packets.length = 0;
-  }
-
   /** Releases the held batches that ended at least `window` packets ago. */
   private retire(window: number): void {
-    const limit = this.handed - window;
+    const limit = this.taken - window;
     const held = this.held;
     const ends = this.heldEnds;
     while (held.length > 0 && ends[0]! <= limit) {
@@ -137,7 +177,7 @@ export class PacketCursor {
     } else {
       const pool = this.pool;
       const mask = this.poolMask;
-      let k = this.handed;
+      let k = this.taken;
       for (let i = 0; i < n; i++, k++) {
         let p = pool[k & mask];
         if (p === undefined) {
@@ -152,10 +192,13 @@ export class PacketCursor {
         out[i] = p;
       }
       this.held.push(batch);
-      this.heldEnds.push(this.handed + n);
+      this.heldEnds.push(this.taken + n);
     }
     this.count = n;
-    this.handed += n;
+    this.position = 0;
+    this.taken += n;
     turnBudget.spend(n);
   }
 }
+
+function ignore(): void {}

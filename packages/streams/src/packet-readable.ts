@@ -4,38 +4,35 @@
  * packets).
  *
  * The stream has a high-water mark of 0, so it reads from the device only when
- * its consumer asks: each `pull` takes one batch from the rings (waiting while
- * they are empty) and enqueues all its packets, and the next `pull` comes once
- * the consumer has read them all. That is also the moment the `PacketCursor`
- * counts them as read and releases older batches (ownership rules in
- * packet-cursor.ts). Piping into a device writable (high-water mark 1) is safe
- * with plain views: each packet is copied into the TX ring before the pipe reads
- * the next. `tee()` reads ahead of its slower branch: tee copies (`copy: true`).
+ * its consumer asks: each `pull` enqueues the packets the device's cursor has
+ * left of its latest batch (taking the next batch from the rings first, waiting
+ * while they are empty), and the next `pull` comes once the consumer has read
+ * them all. A chunk per packet, a pull per batch: the stream's own cost per
+ * packet stays small. Ownership rules: packet-cursor.ts. Piping into a device
+ * writable (high-water mark 1) is safe with plain views: each packet is copied
+ * into the TX ring before the pipe reads the next. `tee()` reads ahead of its
+ * slower branch: tee copies (`copy: true`).
  *
  * Cancelling (a pipe's abort, `break` out of `for await`, `reader.cancel()`)
- * abandons a pending wait at once, releases every held batch and the consumer
- * gate, so nothing leaks and the device can be read again.
+ * abandons a pending wait at once and gives the consumer gate back, so nothing
+ * leaks and the device can be read again. The packets the stream had queued and
+ * its reader had not read yet (at most the rest of one batch; none when the
+ * reader was waiting) are discarded: a stream cannot tell how far its reader
+ * got. Async iteration of the device and `packets$` stop exactly after the
+ * packet they last handed out.
  */
-import type { BatchReader } from '@tunpipe/linux-mq';
 import type { ConsumerGate, ConsumerLease } from './consumer-gate.js';
-import { PacketCursor, type PacketCursorOptions } from './packet-cursor.js';
+import type { PacketCursor } from './packet-cursor.js';
 import type { Packet } from './packet.js';
 
-/** A new readable over `reader`; `onEnd` runs once when it closes, errors or is cancelled. */
-export function packetReadable(
-  reader: BatchReader,
-  gate: ConsumerGate,
-  options: PacketCursorOptions,
-  onEnd: () => void,
-): ReadableStream<Packet> {
-  let cursor: PacketCursor | undefined;
+/** A new readable over the device's `cursor`; `onEnd` runs once when it closes, errors or is cancelled. */
+export function packetReadable(cursor: PacketCursor, gate: ConsumerGate, onEnd: () => void): ReadableStream<Packet> {
   let lease: ConsumerLease | undefined;
   let ended = false;
   const abort = new AbortController();
   const end = (): void => {
     if (ended) return;
     ended = true;
-    cursor?.close();
     lease?.release();
     onEnd();
   };
@@ -45,20 +42,18 @@ export function packetReadable(
         let more: boolean;
         try {
           lease ??= gate.claim('readable');
-          cursor ??= new PacketCursor(reader, options);
           more = await cursor.fill(abort.signal);
         } catch (err) {
           end();
           throw err;
         }
+        if (ended) return; // cancelled while waiting: the packets stay with the cursor
         if (!more) {
           end();
           controller.close();
           return;
         }
-        const packets = cursor.packets;
-        const n = cursor.count;
-        for (let i = 0; i < n; i++) controller.enqueue(packets[i]!);
+        for (let p = cursor.next(); p !== undefined; p = cursor.next()) controller.enqueue(p);
       },
       cancel: () => {
         abort.abort();

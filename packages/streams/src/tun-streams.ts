@@ -30,10 +30,12 @@ import { PacketSink, type PacketSendOptions, type TxQueuePolicy, type WritablePa
 import type { Packet } from './packet.js';
 import { abortedError } from './error-codes.js';
 
-/** Counters of a device: linux-mq's totals over its queues, and each queue's own. */
+/** Counters of a device: linux-mq's totals over its queues, each queue's own, and the streams layer's. */
 export type TunStats = StatTotals & {
   /** Per-queue snapshots (linux-mq `QueueStats`). */
   readonly queues: readonly QueueStats[];
+  /** Packets taken from the rings that no consumer got: a packet consumer's unread rest when a `batches` consumer took over. */
+  readonly discarded: number;
 };
 
 /** Options of `packets()`. */
@@ -62,7 +64,8 @@ export class TunStreams implements AsyncDisposable, AsyncIterable<Packet> {
   readonly retain: number;
   private readonly reader: BatchReader;
   private readonly gate = new ConsumerGate();
-  private readonly cursorOptions: PacketCursorOptions;
+  private readonly cursor: PacketCursor;
+  private discarded = 0;
   private readonly sink: PacketSink;
   private currentReadable: ReadableStream<Packet> | undefined;
   private currentBatches: ReadableStream<PacketBatch> | undefined;
@@ -73,11 +76,11 @@ export class TunStreams implements AsyncDisposable, AsyncIterable<Packet> {
     this.queueSet = queueSet;
     this.device = queueSet.devices[0]!;
     this.reader = queueSet.reader(0);
-    this.cursorOptions = config.cursor;
+    this.cursor = new PacketCursor(this.reader, config.cursor);
     this.copiesPackets = config.cursor.copy;
     this.retain = config.cursor.retain;
     this.sink = new PacketSink(queueSet.writer(0), config.txQueue);
-    this.packets$ = packetObservable(this.reader, this.gate, this.cursorOptions);
+    this.packets$ = packetObservable(this.cursor, this.gate);
   }
 
   /** Queues (worker threads) of the device. */
@@ -106,7 +109,7 @@ export class TunStreams implements AsyncDisposable, AsyncIterable<Packet> {
    */
   get readable(): ReadableStream<Packet> {
     if (this.currentReadable === undefined) {
-      const stream = packetReadable(this.reader, this.gate, this.cursorOptions, () => {
+      const stream = packetReadable(this.cursor, this.gate, () => {
         if (this.currentReadable === stream) this.currentReadable = undefined;
       });
       this.currentReadable = stream;
@@ -117,9 +120,17 @@ export class TunStreams implements AsyncDisposable, AsyncIterable<Packet> {
   /** Received packets a batch per chunk (linux-mq `PacketBatch`, valid until the next read or `release()`). */
   get batches(): ReadableStream<PacketBatch> {
     if (this.currentBatches === undefined) {
-      const stream = batchReadable(this.reader, this.gate, () => {
-        if (this.currentBatches === stream) this.currentBatches = undefined;
-      });
+      const stream = batchReadable(
+        this.reader,
+        this.cursor,
+        this.gate,
+        (n) => {
+          this.discarded += n;
+        },
+        () => {
+          if (this.currentBatches === stream) this.currentBatches = undefined;
+        },
+      );
       this.currentBatches = stream;
     }
     return this.currentBatches;
@@ -145,27 +156,22 @@ export class TunStreams implements AsyncDisposable, AsyncIterable<Packet> {
 
   /**
    * Received packets by async iteration (what `for await (const p of tun)` uses).
-   * Holds the consumer gate from the first step until the loop is left; ownership
-   * as for `readable` (a packet's batch counts as read once the loop asks for the
-   * packet after the batch's last one).
+   * Holds the consumer gate from the first step until the loop is left; a loop
+   * left early leaves the rest of the batch to the next consumer. Ownership as
+   * for `readable` (packet-cursor.ts).
    */
   async *packets(options: PacketIterationOptions = {}): AsyncGenerator<Packet, void, undefined> {
     const { signal } = options;
     const lease = this.gate.claim('async iterator');
-    const cursor = new PacketCursor(this.reader, this.cursorOptions);
+    const cursor = this.cursor;
     try {
       for (;;) {
         if (signal?.aborted) throw abortedError(signal);
-        if (!(await cursor.fill(signal))) return;
-        const packets = cursor.packets;
-        const n = cursor.count;
-        for (let i = 0; i < n; i++) {
-          if (signal?.aborted) throw abortedError(signal);
-          yield packets[i]!;
-        }
+        const packet = cursor.next();
+        if (packet !== undefined) yield packet;
+        else if (!(await cursor.fill(signal))) return;
       }
     } finally {
-      cursor.close();
       lease.release();
     }
   }
@@ -192,7 +198,7 @@ export class TunStreams implements AsyncDisposable, AsyncIterable<Packet> {
 
   /** Counters: linux-mq's totals for the device plus per-queue snapshots. */
   stats(): TunStats {
-    return { ...this.queueSet.totals(0), queues: this.queueSet.stats() };
+    return { ...this.queueSet.totals(0), queues: this.queueSet.stats(), discarded: this.discarded };
   }
 
   /**
@@ -200,8 +206,9 @@ export class TunStreams implements AsyncDisposable, AsyncIterable<Packet> {
    * the queue fds and the device. Readers end (streams close, `packets$`
    * completes, loops finish), writes fail with ERR_TUN_CLOSED. Idempotent.
    */
-  close(): Promise<void> {
-    return this.queueSet.close();
+  async close(): Promise<void> {
+    await this.queueSet.close();
+    this.cursor.close();
   }
 
   /** Same as `close()`: `await using tun = await openTun(...)`. */
