@@ -26,6 +26,18 @@ export async function openTunIn(ns: Netns, options: OpenTunOptions): Promise<Tun
   }
 }
 
+/**
+ * Turns IPv6 off in `ns` (for devices created afterwards), so an idle device
+ * really is idle: otherwise the kernel sends a router solicitation from the new
+ * link-local address as soon as the link is up.
+ */
+export async function disableIpv6(ns: Netns): Promise<void> {
+  for (const key of ['net.ipv6.conf.all.disable_ipv6', 'net.ipv6.conf.default.disable_ipv6']) {
+    const r = await ns.exec('sysctl', ['-qw', `${key}=1`]);
+    if (r.code !== 0) throw new Error(`sysctl ${key}=1 failed: ${r.stderr.trim()}`);
+  }
+}
+
 /** Runs a peer inside `ns` to completion and parses the JSON line it prints last. */
 export async function runPeer<T>(ns: Netns, name: string, args: ReadonlyArray<string | number>, timeoutMs = 60_000): Promise<T> {
   const r: CommandResult = await ns.exec('node', [peerPath(name), ...args.map(String)], { timeoutMs });
