@@ -4,12 +4,13 @@
  *
  * Ownership. A packet read from a device is a VIEW into a worker's receive ring
  * (a SharedArrayBuffer); its `data` is valid until the batch it came from is
- * released, which the device streams do once the packet has been handed on (the
- * next read from the same stream, or the end of the RxJS `next` call). Whoever
- * keeps a packet longer (buffers it, queues it for later, sends it to another
- * thread) calls `copy()` first, which detaches it from the ring. Packets made with
- * `packetOf()` or decoded from frames own their bytes, and `copy()` on them is an
- * ordinary deep copy.
+ * released. The device's consumers release a batch once `retain` (default 64)
+ * further packets were read after it, or when they caught up with the device,
+ * and never before the next read (packet-cursor.ts states the rule exactly).
+ * Whoever keeps a packet longer (buffers it, queues it for later, sends it to
+ * another thread) calls `copy()` first, which detaches it from the ring, or opens
+ * the device with `copy: true`. Packets made with `packetOf()` or decoded from
+ * frames own their bytes, and `copy()` on them is an ordinary deep copy.
  *
  * Timestamps are `bigint` nanoseconds since the Unix epoch (CLOCK_REALTIME): the
  * one unit that loses nothing for pcap nanosecond captures and round-trips through
