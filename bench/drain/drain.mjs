@@ -90,5 +90,5 @@ for (let r = 1; r <= reps; r++) {
 const mc = median(results.c);
 const mt = median(results.tunpipe);
 const mk = median(results.koffi);
-console.log(`\nmedian over ${reps}: C ${mc} pps, tunpipe ${mt} pps (ratio ${(mt / mc).toFixed(3)}, target >= 0.8), ` +
+console.log(`\nmedian over ${reps}: C ${mc} pps; tunpipe ${mt} pps (ratio ${(mt / mc).toFixed(3)}, target >= 0.8); ` +
   `single-thread koffi loop ${mk} pps (ratio ${(mk / mc).toFixed(3)})`);

@@ -20,13 +20,14 @@ rl.close();
 count = Number(String(line).split(' ')[1]) || count;
 const fd = device.fd;
 const STRIDE = 1536;
-const sab = new SharedArrayBuffer(1024 * STRIDE);
-const views = Array.from({ length: 1024 }, (_, i) => new Uint8Array(sab, i * STRIDE + 10, STRIDE - 10));
+const SLOTS = 1024;
+const sab = new SharedArrayBuffer(SLOTS * STRIDE);
+const views = Array.from({ length: SLOTS }, (_, i) => new Uint8Array(sab, i * STRIDE + 10, STRIDE - 10));
 let n = 0;
 let t0 = 0;
 const deadline = Date.now() + 30_000;
 while (n < count && Date.now() < deadline) {
-  const r = sys.read(fd, views[n & 1023], STRIDE - 10);
+  const r = sys.read(fd, views[n & (SLOTS - 1)], STRIDE - 10);
   if (r < 0) {
     if (errno() === constants.EAGAIN) continue;
     break;
