@@ -13,7 +13,9 @@
  * with virtioHeader) │                                    │ NEEDS_CSUM: checksum first
  * ───────────────────┼────────────────────────────────────┼────────────────────────────
  * plain segments     │ runs coalesced by handleGro when   │ written as is
- *                    │ TSO/USO is on, else a zero header  │
+ * (also NEEDS_CSUM   │ TSO/USO is on, else a zero header  │
+ * only, once its     │                                    │
+ * checksum is done)  │                                    │
  * ```
  *
  * A slot's 10-byte header area is where the header goes, so no packet is copied
@@ -24,7 +26,7 @@
  */
 import { sys, errno } from '@tunpipe/core';
 import {
-  VIRTIO_NET_HDR_LEN, VIRTIO_NET_HDR_GSO_NONE, VIRTIO_NET_HDR_F_NEEDS_CSUM, IDEAL_BATCH_SIZE,
+  VIRTIO_NET_HDR_LEN, VIRTIO_NET_HDR_GSO_NONE, VIRTIO_NET_HDR_F_NEEDS_CSUM, VIRTIO_NET_HDR_F_DATA_VALID, IDEAL_BATCH_SIZE,
   GroTable, handleGro, splitGso, completeChecksum, decodeVirtioNetHdr, createVirtioNetHdr,
 } from '@tunpipe/offload';
 import { SlotRing, SLOT_VNET_HDR, slotStride } from './slot-ring.js';
@@ -105,6 +107,11 @@ export class Egress {
       for (let i = 0; i < count; i++) this.writePlain(fd, ring, slots[i]!);
       return;
     }
+    if (t.gro) {
+      // A plain packet whose checksum is only partial (keep mode: what the kernel
+      // hands out with NEEDS_CSUM) can join GRO once its checksum is complete.
+      for (let k = 0; k < count; k++) if (carriesHeader(ring, slots[k]!)) this.settleChecksum(ring, slots[k]!);
+    }
     let i = 0;
     while (i < count) {
       const s = slots[i]!;
@@ -126,6 +133,25 @@ export class Egress {
       }
       i = j;
     }
+  }
+
+  /**
+   * If slot `s` carries a header that asks only for a checksum (GSO_NONE,
+   * NEEDS_CSUM), completes the checksum and drops the header, so the packet is
+   * an ordinary segment GRO may coalesce. Superpackets are left alone.
+   */
+  private settleChecksum(ring: SlotRing, s: number): void {
+    const h = ring.headers[s]!;
+    if (h[1] !== VIRTIO_NET_HDR_GSO_NONE || (h[0]! & ~(VIRTIO_NET_HDR_F_NEEDS_CSUM | VIRTIO_NET_HDR_F_DATA_VALID)) !== 0) return;
+    if ((h[0]! & VIRTIO_NET_HDR_F_NEEDS_CSUM) !== 0) {
+      try {
+        completeChecksum(ring.packets[s]!, decodeVirtioNetHdr(h, this.hdr), 0, ring.lengths[s]!);
+      } catch {
+        return; // leave it to the kernel, header and all
+      }
+    }
+    h.fill(0);
+    ring.meta[s] = 0;
   }
 
   /** GRO over the header-less run `slots[from, to)`, then one write per result. */
