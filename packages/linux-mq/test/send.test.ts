@@ -147,3 +147,26 @@ t.test('a full TX ring is backpressure; waits honour AbortSignal', async (t) => 
   await new Promise((r) => setTimeout(r, 100));
   t.equal(set.totals(0).txPackets, 5, 'all five went out once the worker was back');
 });
+
+for (const offload of [true, false]) {
+  t.test(`packets with a partial checksum (NEEDS_CSUM) to ${offload ? 'an offload' : 'a plain'} device arrive with valid checksums`, async (t) => {
+    if (!requireNetAdmin(t)) return;
+    const ns = createNetns(t, offload ? 'csumoff' : 'csumplain');
+    const set = await openIn(ns, { devices: [new DeviceBuilder().name('tpt4').ipv4('198.18.0.1', 24).offload(offload)] });
+    t.teardown(() => set.close());
+    if (offload && !set.devices[0]!.udpGso()) {
+      t.plan(0, 'skipped: the kernel did not accept USO on this device');
+      return;
+    }
+    const result = await receiver(t, ns, 32);
+    for (let seq = 0; seq < 32; seq++) {
+      const framed = buildVirtioPacket(datagram(seq, 500), { needsCsum: true });
+      t.ok(set.trySend(0, framed.subarray(10), { virtioHeader: framed.subarray(0, 10) }));
+    }
+    const got = await result();
+    t.equal(got.received, 32, 'all 32 arrived (the kernel drops bad checksums)');
+    t.equal(got.badPayload, 0);
+    t.same(got.order, Array.from({ length: 32 }, (_, i) => i), 'in order');
+    if (offload) t.ok(set.totals(0).groMerged > 0, `their checksums completed, they were coalesced (${set.totals(0).groMerged} merged)`);
+  });
+}
