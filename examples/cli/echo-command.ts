@@ -10,7 +10,8 @@ import { deviceOptionSpecs } from './device-options.js';
 import { planTarget, type DeviceTarget } from './device-target.js';
 import { explainAttachError } from './existing-device.js';
 import { LiveStats, statsStyle } from './live-stats.js';
-import { aborted, closeWithin, stopOnSignals } from './shutdown-signal.js';
+import { holdUntilStopped } from './queue-failure.js';
+import { closeWithin, stopOnSignals } from './shutdown-signal.js';
 
 interface EchoPlan {
   target: DeviceTarget;
@@ -53,7 +54,13 @@ export const echoCommand: Command<EchoPlan> = {
         deviceNames: [target.name],
         sample: () => set.stats(),
       }).start();
-      await aborted(stop.signal);
+      try {
+        await holdUntilStopped(stop.signal);
+      } catch (e) {
+        stats.stop();
+        await closeWithin(() => set.close(), 4000);
+        throw e;
+      }
       stats.stop();
       const totals = set.totals(0);
       const closed = await closeWithin(() => set.close(), 4000);

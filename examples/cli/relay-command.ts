@@ -12,7 +12,8 @@ import { CliErrorCode, usage } from './cli-error.js';
 import { COMMON_OPTIONS, planOutput, report, type Command, type OutputPlan } from './command.js';
 import { MAX_QUEUES } from './device-options.js';
 import { LiveStats, statsStyle } from './live-stats.js';
-import { aborted, closeWithin, stopOnSignals } from './shutdown-signal.js';
+import { holdUntilStopped } from './queue-failure.js';
+import { closeWithin, stopOnSignals } from './shutdown-signal.js';
 
 interface RelayPlan {
   names: [string, string];
@@ -73,7 +74,13 @@ export const relayCommand: Command<RelayPlan> = {
         deviceNames: plan.names,
         sample: () => set.stats(),
       }).start();
-      await aborted(stop.signal);
+      try {
+        await holdUntilStopped(stop.signal);
+      } catch (e) {
+        stats.stop();
+        await closeWithin(() => set.close(), 4000);
+        throw e;
+      }
       stats.stop();
       const totals = [set.totals(0), set.totals(1)];
       const closed = await closeWithin(() => set.close(), 4000);

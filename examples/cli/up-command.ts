@@ -8,7 +8,8 @@ import { usage, CliErrorCode } from './cli-error.js';
 import { COMMON_OPTIONS, planOutput, report, type Command, type OutputPlan } from './command.js';
 import { deviceOptionSpecs, planDevice, type DevicePlan } from './device-options.js';
 import { LiveStats, statsStyle } from './live-stats.js';
-import { aborted, closeWithin, stopOnSignals } from './shutdown-signal.js';
+import { holdUntilStopped } from './queue-failure.js';
+import { closeWithin, stopOnSignals } from './shutdown-signal.js';
 
 interface UpPlan {
   device: DevicePlan;
@@ -49,7 +50,13 @@ export const upCommand: Command<UpPlan> = {
         deviceNames: [name],
         sample: () => set.stats(),
       }).start();
-      await aborted(stop.signal);
+      try {
+        await holdUntilStopped(stop.signal);
+      } catch (e) {
+        stats.stop();
+        await closeWithin(() => set.close(), 4000);
+        throw e;
+      }
       stats.stop();
       const totals = set.totals(0);
       const closed = await closeWithin(() => set.close(), 4000);

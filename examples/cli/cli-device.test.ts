@@ -1,0 +1,163 @@
+/**
+ * `tunpipe up | relay | echo | capture` on real devices, each run as a child
+ * process inside namespaces the test created (`ip netns exec`), checked with
+ * outside oracles: `ip -j link/addr`, real `ping`, a UDP client, `tcpdump -r`.
+ */
+import t from 'tap';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { addrJson, createNetns, linkJson, ping, requireNetAdmin, tcpdumpRead, type Netns, type Peer, type TestContext } from '@tunpipe/testkit';
+import { linkNames, runTunpipeIn, startTunpipe } from './cli-process.js';
+
+/** JSON events a `--json` run printed so far. */
+function events(peer: Peer): Array<Record<string, unknown>> {
+  return peer.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+function scratchDir(t: TestContext): string {
+  const dir = mkdtempSync(join(tmpdir(), 'tp-cli-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** No IPv6 on links created from now on: no router solicitations in captures. */
+async function noIpv6(ns: Netns): Promise<void> {
+  await ns.exec('sysctl', ['-q', '-w', 'net.ipv6.conf.default.disable_ipv6=1']);
+}
+
+t.test('up: the device exists while it runs, configured as asked, and is gone after SIGTERM', async (t) => {
+  if (!requireNetAdmin(t)) return;
+  const ns = createNetns(t, 'cliup');
+  const up = startTunpipe(t, ns, ['up', '--name', 'tpup0', '--addr', '198.18.0.1/24', '--addr', 'fd00::1/64', '--mtu', '1400', '--queues', '2', '--json']);
+  await up.waitForOutput(/"event":"ready"/);
+  const ready = events(up)[0]!;
+  t.equal(ready.device, 'tpup0');
+  t.equal(ready.queues, 2);
+  const link = await linkJson(ns, 'tpup0');
+  t.equal(link.mtu, 1400, 'MTU');
+  t.ok(link.flags.includes('UP'), 'link up');
+  t.match(JSON.stringify(link), /"multi_queue":true|multi_queue/, 'multi-queue device');
+  const addrs = (await addrJson(ns, 'tpup0')).addr_info.map((a) => `${a.local}/${a.prefixlen}`);
+  t.ok(addrs.includes('198.18.0.1/24') && addrs.includes('fd00::1/64'), `addresses ${addrs.join(' ')}`);
+  const p = await ping(ns, '198.18.0.2', { count: 3, timeoutS: 0.3 });
+  t.equal(p.transmitted, 3, 'ping sent into the device (no one answers)');
+  const exit = await up.stop();
+  t.equal(exit.code, 0, 'exit 0 after SIGTERM');
+  const down = events(up).find((e) => e.event === 'down')!;
+  t.ok((down.rxPackets as number) >= 3, `the queue workers counted the requests (${String(down.rxPackets)})`);
+  t.notOk((await linkNames(ns)).includes('tpup0'), 'device removed');
+});
+
+t.test('relay: ping between two namespaces through the relay (forwarder contract: READY, SIGTERM, < 5 s)', async (t) => {
+  if (!requireNetAdmin(t)) return;
+  const router = createNetns(t, 'clirelay');
+  const a = createNetns(t, 'clirelaya');
+  const b = createNetns(t, 'clirelayb');
+  const relay = startTunpipe(t, router, ['relay', 'tpra', 'tprb', '--queues', '2']);
+  await relay.waitForOutput(/^READY$/m, { timeoutMs: 10_000 });
+  // The harness's part of the contract: move the devices, then configure them.
+  await router.ip('link', 'set', 'tpra', 'netns', a.name);
+  await router.ip('link', 'set', 'tprb', 'netns', b.name);
+  for (const [ns, dev, local, remote, local6, remote6] of [
+    [a, 'tpra', '198.18.1.1/24', '198.18.2.0/24', 'fd00:1::1/64', 'fd00:2::/64'],
+    [b, 'tprb', '198.18.2.1/24', '198.18.1.0/24', 'fd00:2::1/64', 'fd00:1::/64'],
+  ] as const) {
+    await ns.ip('addr', 'add', local, 'dev', dev);
+    await ns.ip('addr', 'add', local6, 'dev', dev, 'nodad');
+    await ns.ip('link', 'set', dev, 'up');
+    await ns.ip('route', 'add', remote, 'dev', dev);
+    await ns.ip('route', 'add', remote6, 'dev', dev);
+  }
+  const v4 = await ping(a, '198.18.2.1', { count: 5 });
+  t.equal(v4.received, 5, `IPv4 ping through the relay: ${v4.received}/5`);
+  const v6 = await ping(b, 'fd00:1::1', { count: 5 });
+  t.equal(v6.received, 5, `IPv6 ping through the relay: ${v6.received}/5`);
+  const started = Date.now();
+  const exit = await relay.stop({ graceMs: 5000 });
+  t.equal(exit.signal, null, 'exited by itself, not killed');
+  t.equal(exit.code, 0, 'exit 0');
+  t.ok(Date.now() - started < 5000, `stopped within 5 s of SIGTERM (${Date.now() - started} ms)`);
+  t.match(exit.stdout, /forwarded tpra→tprb (\d+), tprb→tpra \1/, 'as many packets each way');
+  t.notOk((await linkNames(a)).includes('tpra'), 'tpra gone');
+  t.notOk((await linkNames(b)).includes('tprb'), 'tprb gone');
+});
+
+t.test('echo: ping (v4, v6) and a UDP client answered', async (t) => {
+  if (!requireNetAdmin(t)) return;
+  const ns = createNetns(t, 'cliecho');
+  const echo = startTunpipe(t, ns, ['echo', '--dev', 'tpecho0', '--addr', '198.18.3.1/24', '--addr', 'fd00:3::1/64', '--json']);
+  await echo.waitForOutput(/"event":"ready"/);
+  const v4 = await ping(ns, '198.18.3.2', { count: 3 });
+  t.equal(v4.received, 3, 'IPv4 echo answered');
+  const v6 = await ping(ns, 'fd00:3::2', { count: 3 });
+  t.equal(v6.received, 3, 'IPv6 echo answered');
+  const udp = await ns.exec(process.execPath, ['-e', UDP_CLIENT, '198.18.3.2', 'hello cli'], { timeoutMs: 5000 });
+  t.equal(udp.stdout.trim(), 'reply from 198.18.3.2:7: hello cli');
+  const exit = await echo.stop();
+  t.equal(exit.code, 0);
+  const stopped = events(echo).find((e) => e.event === 'stopped')!;
+  t.ok((stopped.replied as number) >= 7, `replied ${String(stopped.replied)}`);
+  t.notOk((await linkNames(ns)).includes('tpecho0'), 'device removed');
+});
+
+t.test('capture: a pcap of the device while ping runs, read back by tcpdump', async (t) => {
+  if (!requireNetAdmin(t)) return;
+  const ns = createNetns(t, 'clicap');
+  await noIpv6(ns);
+  const file = join(scratchDir(t), 'out.pcap');
+  const capture = startTunpipe(t, ns, ['capture', '--dev', 'tpcap0', '--addr', '198.18.4.1/24', '-w', file, '--count', '3']);
+  await capture.waitForOutput(/capturing tpcap0/);
+  await ping(ns, '198.18.4.2', { count: 3, timeoutS: 0.3 });
+  const exit = await capture.wait();
+  t.equal(exit.code, 0, 'ends by itself after --count packets');
+  t.match(exit.stdout, /3 packets written/);
+  const lines = await tcpdumpRead(file);
+  t.equal(lines.length, 3, lines.join('\n'));
+  lines.forEach((line, i) => t.match(line, new RegExp(`IP 198\\.18\\.4\\.1 > 198\\.18\\.4\\.2: ICMP echo request, id \\d+, seq ${i + 1}, length 64$`)));
+  t.notOk((await linkNames(ns)).includes('tpcap0'), 'device removed');
+});
+
+t.test('capture attaches to a persistent device left by `up --persist` (all its traffic)', async (t) => {
+  if (!requireNetAdmin(t)) return;
+  const ns = createNetns(t, 'clipersist');
+  await noIpv6(ns);
+  const up = startTunpipe(t, ns, ['up', '--name', 'tpkeep0', '--addr', '198.18.5.1/24', '--persist']);
+  await up.waitForOutput(/tpkeep0 up/);
+  t.equal((await up.stop()).code, 0);
+  t.ok((await linkNames(ns)).includes('tpkeep0'), '--persist: the device outlives up');
+  const file = join(scratchDir(t), 'persist.pcap');
+  const bad = await runTunpipeIn(ns, ['capture', '--dev', 'tpkeep0', '-w', file, '--addr', '198.18.6.1/24']);
+  t.equal(bad.code, 2, 'configuring an existing device is a usage error');
+  t.match(bad.stderr, /^tunpipe: ERR_TUN_USAGE: tpkeep0 exists/);
+  const capture = startTunpipe(t, ns, ['capture', '--dev', 'tpkeep0', '-w', file, '--count', '2']);
+  await capture.waitForOutput(/capturing tpkeep0/);
+  await ns.ip('link', 'set', 'tpkeep0', 'up');
+  await ping(ns, '198.18.5.2', { count: 2, timeoutS: 0.3 });
+  const exit = await capture.wait();
+  t.equal(exit.code, 0);
+  const lines = await tcpdumpRead(file);
+  t.equal(lines.length, 2, lines.join('\n'));
+  t.ok(lines.every((l) => / 198\.18\.5\.1 > 198\.18\.5\.2: ICMP echo request/.test(l)), 'the echo requests');
+  t.ok((await linkNames(ns)).includes('tpkeep0'), 'capture leaves a device it attached to');
+  await ns.ip('link', 'del', 'tpkeep0');
+});
+
+const UDP_CLIENT = `
+const [host, text] = process.argv.slice(1);
+const s = require('node:dgram').createSocket(host.includes(':') ? 'udp6' : 'udp4');
+const timer = setTimeout(() => { console.log('no reply'); process.exit(1); }, 3000);
+s.on('message', (m, r) => { console.log('reply from ' + r.address + ':' + r.port + ': ' + m); clearTimeout(timer); s.close(); });
+s.send(text, 7, host);`;
+
+t.test('up: the device deleted under it ends it with one coded line, exit 1', async (t) => {
+  if (!requireNetAdmin(t)) return;
+  const ns = createNetns(t, 'cligone');
+  const up = startTunpipe(t, ns, ['up', '--name', 'tpgone0', '--queues', '2']);
+  await up.waitForOutput(/tpgone0 up/);
+  await ns.ip('link', 'del', 'tpgone0');
+  const exit = await Promise.race([up.wait(), new Promise<null>((r) => setTimeout(() => r(null), 5000))]);
+  t.ok(exit !== null, 'exits by itself');
+  t.equal(exit?.code, 1);
+  t.match(exit?.stderr, /^tunpipe: ERR_TUN_DEVICE_GONE: .*\n$/);
+});
