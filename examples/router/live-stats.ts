@@ -39,6 +39,7 @@ export class LiveStats {
   private prev: QueueStats[] | null = null;
   private prevAt = 0;
   private shown = 0;
+  private lastLines: string[] = [];
   private readonly started = Date.now();
   private readonly timer: NodeJS.Timeout;
 
@@ -61,15 +62,34 @@ export class LiveStats {
     const seconds = (now - this.prevAt) / 1000;
     const lines = stats.map((s, i) => formatQueueLine(this.names[s.device] ?? `dev${s.device}`, s, this.prev?.[i] ?? null, seconds));
     if (this.out.isTTY === true) {
-      const up = this.shown > 0 ? `\x1b[${this.shown}A` : '';
-      this.out.write(up + lines.map((l) => `\x1b[2K${l}\n`).join(''));
-      this.shown = lines.length;
+      this.draw(lines);
     } else {
       const t = ((now - this.started) / 1000).toFixed(1);
       this.out.write(lines.map((l) => `[${t}s] ${l}\n`).join(''));
     }
     this.prev = stats;
     this.prevAt = now;
+  }
+
+  /**
+   * Prints `text` (one or more lines) above the stats: on a terminal the stats
+   * block is erased, the text printed and the block drawn again below it.
+   */
+  log(text: string): void {
+    if (this.out.isTTY === true && this.shown > 0) {
+      this.out.write(`\x1b[${this.shown}A\x1b[J${text}\n`);
+      this.shown = 0;
+      this.draw(this.lastLines);
+    } else {
+      this.out.write(`${text}\n`);
+    }
+  }
+
+  private draw(lines: string[]): void {
+    const up = this.shown > 0 ? `\x1b[${this.shown}A` : '';
+    this.out.write(up + lines.map((l) => `\x1b[2K${l}\n`).join(''));
+    this.shown = lines.length;
+    this.lastLines = lines;
   }
 
   /** Stops refreshing (the last lines stay on screen). */
