@@ -15,7 +15,8 @@
  *
  * Run: `node examples/dist/slirp/main.js` (root). It makes namespaces H and G
  * itself. With `--guest NAME` it uses an existing guest namespace NAME and the
- * namespace it was started in as H (the test runs it so).
+ * namespace it was started in as H (the test runs it so). `--libslirp PATH`
+ * loads libslirp from PATH instead of the soname `libslirp.so.0`.
  */
 import { createServer, type Server } from 'node:http';
 import { randomBytes } from 'node:crypto';
@@ -24,7 +25,7 @@ import { fileURLToPath } from 'node:url';
 import { DeviceBuilder, enterNetns, type Device, type NetnsEntry } from '@tunpipe/core';
 import { missingPrivileges } from '../lib/privileges.js';
 import { ScratchNetns } from '../lib/scratch-netns.js';
-import { libSlirpMissing } from './slirp-binding.js';
+import { LIBSLIRP_SONAME, libSlirpMissing } from './slirp-binding.js';
 import { SlirpStack } from './slirp-stack.js';
 import type { FetchResult, ProbeResult } from './guest-client.js';
 
@@ -35,14 +36,16 @@ const GUEST_CLIENT = fileURLToPath(new URL('./guest-client.js', import.meta.url)
 
 interface Args {
   guest: string | null;
+  libslirp: string;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { guest: null };
+  const args: Args = { guest: null, libslirp: LIBSLIRP_SONAME };
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--guest' && argv[i + 1]) args.guest = argv[++i]!;
+    else if (argv[i] === '--libslirp' && argv[i + 1]) args.libslirp = argv[++i]!;
     else if (argv[i] === '--help' || argv[i] === '-h') {
-      console.log('usage: node examples/dist/slirp/main.js [--guest NETNS]');
+      console.log('usage: node examples/dist/slirp/main.js [--guest NETNS] [--libslirp PATH]');
       process.exit(0);
     } else throw new Error(`unknown argument: ${argv[i]}`);
   }
@@ -84,7 +87,7 @@ async function main(): Promise<number> {
     console.error(`slirp example: ${missing}`);
     return 1;
   }
-  const noSlirp = libSlirpMissing();
+  const noSlirp = libSlirpMissing(args.libslirp);
   if (noSlirp) {
     console.error(`slirp example: ${noSlirp}`);
     return 1;
@@ -123,6 +126,7 @@ async function main(): Promise<number> {
 
     stack = await SlirpStack.start({
       tapFd: dev.fd,
+      libraryPath: args.libslirp,
       forwards: [{ guestAddress: GUEST.gateway, guestPort: GUEST.port, hostPort: port }],
       onGuestError: (m) => console.error(`slirp: guest error: ${m}`),
     });
