@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { addrJson, createNetns, linkJson, ping, requireNetAdmin, tcpdumpRead, type Netns, type Peer, type TestContext } from '@tunpipe/testkit';
 import { linkNames, runTunpipeIn, startTunpipe } from './cli-process.js';
+import { UDP_CLIENT } from '../echo/udp-client.js';
 
 /** JSON events a `--json` run printed so far. */
 function events(peer: Peer): Array<Record<string, unknown>> {
@@ -93,7 +94,7 @@ t.test('echo: ping (v4, v6) and a UDP client answered', async (t) => {
   const v6 = await ping(ns, 'fd00:3::2', { count: 3 });
   t.equal(v6.received, 3, 'IPv6 echo answered');
   const udp = await ns.exec(process.execPath, ['-e', UDP_CLIENT, '198.18.3.2', 'hello cli'], { timeoutMs: 5000 });
-  t.equal(udp.stdout.trim(), 'reply from 198.18.3.2:7: hello cli');
+  t.equal(udp.stdout.trim(), 'reply from 198.18.3.2 port 7: hello cli');
   const exit = await echo.stop();
   t.equal(exit.code, 0);
   const stopped = events(echo).find((e) => e.event === 'stopped')!;
@@ -142,13 +143,6 @@ t.test('capture attaches to a persistent device left by `up --persist` (all its 
   t.ok((await linkNames(ns)).includes('tpkeep0'), 'capture leaves a device it attached to');
   await ns.ip('link', 'del', 'tpkeep0');
 });
-
-const UDP_CLIENT = `
-const [host, text] = process.argv.slice(1);
-const s = require('node:dgram').createSocket(host.includes(':') ? 'udp6' : 'udp4');
-const timer = setTimeout(() => { console.log('no reply'); process.exit(1); }, 3000);
-s.on('message', (m, r) => { console.log('reply from ' + r.address + ':' + r.port + ': ' + m); clearTimeout(timer); s.close(); });
-s.send(text, 7, host);`;
 
 t.test('up: the device deleted under it ends it with one coded line, exit 1', async (t) => {
   if (!requireNetAdmin(t)) return;
