@@ -27,6 +27,7 @@ import { missingPrivileges } from '../lib/privileges.js';
 import { ScratchNetns } from '../lib/scratch-netns.js';
 import { LIBSLIRP_SONAME, libSlirpMissing } from './slirp-binding.js';
 import { SlirpStack } from './slirp-stack.js';
+import { UnixTcpProxy } from './unix-tcp-proxy.js';
 import type { FetchResult, ProbeResult } from './guest-client.js';
 
 /** The guest's address, its gateway (the forward) and a forbidden destination. */
@@ -91,6 +92,15 @@ async function main(): Promise<number> {
   if (noSlirp) {
     console.error(`slirp example: ${noSlirp}`);
     return 1;
+  }
+
+  // On Ctrl-C: remove the proxy's socket file, then let the signal end the process
+  // (ScratchNetns, if any, deletes the namespaces and re-raises it).
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(sig, () => {
+      UnixTcpProxy.removeSocketFilesSync();
+      if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
+    });
   }
 
   // Namespaces: H hosts this process's loopback server, G is the guest.

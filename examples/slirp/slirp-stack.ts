@@ -109,7 +109,7 @@ export class SlirpStack {
       dhcp: options.dhcp ?? DEFAULT_SLIRP_NETWORK.dhcp,
       mtu: options.mtu ?? DEFAULT_SLIRP_NETWORK.mtu,
     };
-    options.signal?.throwIfAborted();
+    if (options.signal?.aborted) throw new TunError('ERR_TUN_ABORTED', 'SlirpStack.start aborted', { cause: options.signal.reason });
     const proxies: UnixTcpProxy[] = [];
     const cleanup = async (): Promise<void> => {
       await Promise.all(proxies.map((p) => p.close()));
@@ -136,30 +136,39 @@ export class SlirpStack {
     };
     const worker = new Worker(new URL('./slirp-worker.js', import.meta.url), { workerData: data });
     const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
-    let stack: SlirpStack | null = null;
-    let failure: TunError | null = null;
+    // One record of the worker's fate, shared with the stack once it exists.
+    const fate: { failure: TunError | null; stack: SlirpStack | null } = { failure: null, stack: null };
+    const fail = (err: TunError): void => {
+      fate.failure ??= err;
+      if (fate.stack) fate.stack.#failure ??= err;
+    };
+    worker.on('message', (m: SlirpWorkerMessage) => {
+      if (m.type === 'guest-error') options.onGuestError?.(m.message);
+      else if (m.type === 'error') fail(new TunError(m.code, m.message));
+    });
+    worker.on('error', (err) => fail(new TunError('ERR_TUN_SLIRP', `slirp worker failed: ${err.message}`, { cause: err })));
+    let onAbort = (): void => undefined;
     const version = await new Promise<string>((resolve, reject) => {
-      const onAbort = (): void => reject(new TunError('ERR_TUN_ABORTED', 'SlirpStack.start aborted', { cause: options.signal?.reason }));
+      onAbort = (): void => reject(new TunError('ERR_TUN_ABORTED', 'SlirpStack.start aborted', { cause: options.signal?.reason }));
       options.signal?.addEventListener('abort', onAbort, { once: true });
       worker.on('message', (m: SlirpWorkerMessage) => {
         if (m.type === 'ready') resolve(m.version);
-        else if (m.type === 'guest-error') options.onGuestError?.(m.message);
-        else {
-          failure = new TunError(m.code, m.message);
-          if (stack) stack.#failure = failure;
-          reject(failure);
-        }
+        else if (m.type === 'error') reject(fate.failure);
       });
-      worker.once('error', (err) => reject(new TunError('ERR_TUN_SLIRP', `slirp worker failed: ${err.message}`, { cause: err })));
-      worker.once('exit', () => reject(failure ?? new TunError('ERR_TUN_SLIRP', 'slirp worker exited before it was ready')));
-    }).catch(async (err: unknown) => {
-      sys.write(wakeFd, new BigUint64Array([1n]), 8);
-      await exited;
-      sys.close(wakeFd);
-      await cleanup();
-      throw err;
-    });
-    stack = new SlirpStack(version, network, worker, wakeFd, new Float64Array(stats), proxies, exited);
+      worker.once('error', () => reject(fate.failure));
+      worker.once('exit', () => reject(fate.failure ?? new TunError('ERR_TUN_SLIRP', 'slirp worker exited before it was ready')));
+    })
+      .finally(() => options.signal?.removeEventListener('abort', onAbort))
+      .catch(async (err: unknown) => {
+        sys.write(wakeFd, new BigUint64Array([1n]), 8);
+        await exited;
+        sys.close(wakeFd);
+        await cleanup();
+        throw err;
+      });
+    const stack = new SlirpStack(version, network, worker, wakeFd, new Float64Array(stats), proxies, exited);
+    stack.#failure = fate.failure;
+    fate.stack = stack;
     return stack;
   }
 

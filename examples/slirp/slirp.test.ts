@@ -16,7 +16,7 @@ import { createServer as createNetServer } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
-import { rmSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import koffi from 'koffi';
 import { DeviceBuilder, isTunError, type Device } from '@tunpipe/core';
@@ -97,7 +97,27 @@ t.test('a missing libslirp is reported with the install command', async (t) => {
   await t.rejects(SlirpStack.start({ tapFd: -1, forwards: [], libraryPath: '/nonexistent/libslirp.so.0' }), { code: 'ERR_TUN_SLIRP_MISSING' });
 });
 
+t.test('slirp refuses a forward on its own address; start fails cleanly', async (t) => {
+  if (!requireLibSlirp(t)) return;
+  const fdsBefore = openFds();
+  const tapFd = devNullFd();
+  await t.rejects(
+    SlirpStack.start({ tapFd, forwards: [{ guestAddress: '198.18.0.254', guestPort: 80, hostPort: 1 }] }),
+    { code: 'ERR_TUN_SLIRP_FORWARD' },
+    'restricted slirp: no forward on the vhost',
+  );
+  await t.rejects(SlirpStack.start({ tapFd, forwards: [], signal: AbortSignal.abort() }), { code: 'ERR_TUN_ABORTED' });
+  closeSync(tapFd);
+  t.equal(openFds(), fdsBefore, 'no fd left open (eventfd, proxy socket)');
+  t.same(readdirSync(tmpdir()).filter((f) => f.startsWith(`tunpipe-slirp-${process.pid}-`)), [], 'no socket file left');
+});
+
 // ---- end to end ----------------------------------------------------------------------------
+
+/** A harmless fd standing in for a TAP fd in tests that never reach slirp's loop: /dev/null. */
+function devNullFd(): number {
+  return openSync('/dev/null', 'r+');
+}
 
 /** True when libslirp loads; under CI installs it with apt-get first, and fails if that fails. */
 function requireLibSlirp(t: Test): boolean {

@@ -17,6 +17,10 @@ export interface UnixTcpProxyOptions {
   port: number;
 }
 
+/** Socket files of the proxies alive in this process. */
+const livePaths = new Set<string>();
+let exitHooked = false;
+
 /** Listens on a unix socket and pipes every connection to a TCP server. */
 export class UnixTcpProxy {
   /** The unix socket path. */
@@ -54,7 +58,21 @@ export class UnixTcpProxy {
         resolve();
       });
     });
+    livePaths.add(options.unixPath);
+    if (!exitHooked) {
+      exitHooked = true;
+      process.on('exit', UnixTcpProxy.removeSocketFilesSync);
+    }
     return proxy;
+  }
+
+  /**
+   * Removes the socket files of every live proxy, synchronously: for exit and signal
+   * handlers, where close() cannot run. (Runs on process exit by itself.)
+   */
+  static removeSocketFilesSync(this: void): void {
+    for (const path of livePaths) rmSync(path, { force: true });
+    livePaths.clear();
   }
 
   #track(socket: Socket): void {
@@ -67,6 +85,7 @@ export class UnixTcpProxy {
     for (const s of this.#open) s.destroy();
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
     rmSync(this.unixPath, { force: true });
+    livePaths.delete(this.unixPath);
   }
 
   /** Same as close(). */
