@@ -249,7 +249,7 @@ t.test('the stack reports the device going away', async (t) => {
   await stack.close();
 });
 
-function runMain(args: string[], netns: string | null): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function runMain(args: string[], netns: string | null): Promise<{ code: number | null; stdout: string; stderr: string; pid: number }> {
   const [cmd, argv] = netns === null ? [process.execPath, [MAIN, ...args]] : ['ip', ['netns', 'exec', netns, process.execPath, MAIN, ...args]];
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -261,7 +261,7 @@ function runMain(args: string[], netns: string | null): Promise<{ code: number |
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);
-      resolve({ code, stdout, stderr });
+      resolve({ code, stdout, stderr, pid: child.pid ?? -1 });
     });
   });
 }
@@ -288,7 +288,8 @@ t.test('the example, standalone, makes and removes its own namespaces', async (t
   const r = await runMain([], null);
   t.equal(r.code, 0, `exit 0 (stderr: ${r.stderr.trim()})`);
   t.match(r.stdout, /OK: the page arrived intact/);
-  t.same(listNetns().filter((n) => n.startsWith('tp-slirp-')), [], 'no example namespace left behind');
+  t.match(r.stdout, new RegExp(`namespaces: host tp-slirp-h-${r.pid}, guest tp-slirp-g-${r.pid}`));
+  t.same(listNetns().filter((n) => n.endsWith(`-${r.pid}`)), [], 'no example namespace left behind');
 });
 
 t.test('the example explains a missing libslirp', async (t) => {
