@@ -155,3 +155,30 @@ t.test('up: the device deleted under it ends it with one coded line, exit 1', as
   t.equal(exit?.code, 1);
   t.match(exit?.stderr, /^tunpipe: ERR_TUN_DEVICE_GONE: .*\n$/);
 });
+
+t.test('capture attaches its own queue to a multi-queue device: it gets its flow-hash share, up gets the rest', async (t) => {
+  if (!requireNetAdmin(t)) return;
+  const ns = createNetns(t, 'climq');
+  await noIpv6(ns);
+  const up = startTunpipe(t, ns, ['up', '--name', 'tpmq0', '--addr', '198.18.14.1/24', '--queues', '2', '--json']);
+  await up.waitForOutput(/"event":"ready"/);
+  const file = join(scratchDir(t), 'share.pcap');
+  const capture = startTunpipe(t, ns, ['capture', '--dev', 'tpmq0', '-w', file, '--count', '3']);
+  await capture.waitForOutput(/capturing tpmq0/);
+  const info = (await linkJson(ns, 'tpmq0')) as unknown as { linkinfo: { info_data: { numqueues: number } } };
+  t.equal(info.linkinfo.info_data.numqueues, 3, 'capture attached a third queue');
+  // One ping per destination: each is its own flow, hashed over the three queues.
+  let sent = 0;
+  for (let host = 2; host < 60 && !capture.exitedAlready; host++) {
+    await ping(ns, `198.18.14.${host}`, { count: 1, timeoutS: 0.1 });
+    sent++;
+  }
+  const exit = await capture.wait();
+  t.equal(exit.code, 0, `capture got its 3 packets after ${sent} flows`);
+  const captured = await tcpdumpRead(file);
+  t.equal(captured.length, 3);
+  t.equal(((await linkJson(ns, 'tpmq0')) as unknown as { linkinfo: { info_data: { numqueues: number } } }).linkinfo.info_data.numqueues, 2, 'its queue detached on exit, the device stays');
+  await up.stop();
+  const down = events(up).find((e) => e.event === 'down')!;
+  t.equal((down.rxPackets as number) + 3, sent, 'up saw every request capture did not: the share is taken, not copied');
+});
