@@ -182,3 +182,18 @@ t.test('capture attaches its own queue to a multi-queue device: it gets its flow
   const down = events(up).find((e) => e.event === 'down')!;
   t.equal((down.rxPackets as number) + 3, sent, 'up saw every request capture did not: the share is taken, not copied');
 });
+
+t.test('up --tap --offload --queues 2: a multi-queue TAP with virtio header, removed on SIGINT', async (t) => {
+  if (!requireNetAdmin(t)) return;
+  const ns = createNetns(t, 'clitap');
+  const up = startTunpipe(t, ns, ['up', '--name', 'tptap0', '--tap', '--offload', '--queues', '2', '--addr', '198.18.15.1/24', '--mtu', '9000']);
+  await up.waitForOutput(/tptap0 up \(2 queues, 198\.18\.15\.1\/24.*mtu 9000\)/);
+  const link = (await linkJson(ns, 'tptap0')) as unknown as { mtu: number; link_type: string; linkinfo: { info_data: Record<string, unknown> } };
+  t.equal(link.link_type, 'ether', 'an Ethernet (TAP) link');
+  t.equal(link.mtu, 9000);
+  t.match(link.linkinfo.info_data, { type: 'tap', vnet_hdr: true, multi_queue: true, numqueues: 2, persist: false });
+  const exit = await up.stop({ signal: 'SIGINT' });
+  t.equal(exit.code, 0, 'SIGINT: exit 0');
+  t.match(exit.stdout, /tptap0 removed on SIGINT/);
+  t.notOk((await linkNames(ns)).includes('tptap0'), 'device removed');
+});
