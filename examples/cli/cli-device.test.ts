@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { addrJson, createNetns, linkJson, ping, requireNetAdmin, tcpdumpRead, type Netns, type Peer, type TestContext } from '@tunpipe/testkit';
-import { linkNames, runTunpipeIn, startTunpipe } from './cli-process.js';
+import { CLI_MAIN, linkNames, runTunpipeIn, startTunpipe } from './cli-process.js';
 import { UDP_CLIENT } from '../echo/udp-client.js';
 
 /** JSON events a `--json` run printed so far. */
@@ -50,39 +50,49 @@ t.test('up: the device exists while it runs, configured as asked, and is gone af
   t.notOk((await linkNames(ns)).includes('tpup0'), 'device removed');
 });
 
-t.test('relay: ping between two namespaces through the relay (forwarder contract: READY, SIGTERM, < 5 s)', async (t) => {
-  if (!requireNetAdmin(t)) return;
-  const router = createNetns(t, 'clirelay');
-  const a = createNetns(t, 'clirelaya');
-  const b = createNetns(t, 'clirelayb');
-  const relay = startTunpipe(t, router, ['relay', 'tpra', 'tprb', '--queues', '2']);
-  await relay.waitForOutput(/^READY$/m, { timeoutMs: 10_000 });
-  // The harness's part of the contract: move the devices, then configure them.
-  await router.ip('link', 'set', 'tpra', 'netns', a.name);
-  await router.ip('link', 'set', 'tprb', 'netns', b.name);
-  for (const [ns, dev, local, remote, local6, remote6] of [
-    [a, 'tpra', '198.18.1.1/24', '198.18.2.0/24', 'fd00:1::1/64', 'fd00:2::/64'],
-    [b, 'tprb', '198.18.2.1/24', '198.18.1.0/24', 'fd00:2::1/64', 'fd00:1::/64'],
-  ] as const) {
-    await ns.ip('addr', 'add', local, 'dev', dev);
-    await ns.ip('addr', 'add', local6, 'dev', dev, 'nodad');
-    await ns.ip('link', 'set', dev, 'up');
-    await ns.ip('route', 'add', remote, 'dev', dev);
-    await ns.ip('route', 'add', remote6, 'dev', dev);
-  }
-  const v4 = await ping(a, '198.18.2.1', { count: 5 });
-  t.equal(v4.received, 5, `IPv4 ping through the relay: ${v4.received}/5`);
-  const v6 = await ping(b, 'fd00:1::1', { count: 5 });
-  t.equal(v6.received, 5, `IPv6 ping through the relay: ${v6.received}/5`);
-  const started = Date.now();
-  const exit = await relay.stop({ graceMs: 5000 });
-  t.equal(exit.signal, null, 'exited by itself, not killed');
-  t.equal(exit.code, 0, 'exit 0');
-  t.ok(Date.now() - started < 5000, `stopped within 5 s of SIGTERM (${Date.now() - started} ms)`);
-  t.match(exit.stdout, /forwarded tpra→tprb (\d+), tprb→tpra \1/, 'as many packets each way');
-  t.notOk((await linkNames(a)).includes('tpra'), 'tpra gone');
-  t.notOk((await linkNames(b)).includes('tprb'), 'tprb gone');
-});
+/** Relay runs: how it is started, and whether its devices carry the virtio header. */
+const RELAYS: Array<[label: string, cmd: string, args: string[], vnet: boolean]> = [
+  ['operands, keep mode, 2 queues, offload', process.execPath, [CLI_MAIN, 'relay', 'tpra', 'tprb', '--queues', '2'], true],
+  ['$TUN_A/$TUN_B, split mode, plain devices', 'env', ['TUN_A=tpra', 'TUN_B=tprb', process.execPath, CLI_MAIN, 'relay', '--mode', 'split', '--plain'], false],
+];
+
+for (const [label, cmd, args, vnet] of RELAYS) {
+  t.test(`relay (${label}): ping between two namespaces (forwarder contract: READY, SIGTERM, < 5 s)`, async (t) => {
+    if (!requireNetAdmin(t)) return;
+    const router = createNetns(t, 'clirelay');
+    const a = createNetns(t, 'clirelaya');
+    const b = createNetns(t, 'clirelayb');
+    const relay = router.spawn(t, cmd, args);
+    await relay.waitForOutput(/^READY$/m, { timeoutMs: 10_000 });
+    const info = ((await linkJson(router, 'tpra')) as unknown as { linkinfo: { info_data: { vnet_hdr: boolean } } }).linkinfo.info_data;
+    t.equal(info.vnet_hdr, vnet, `virtio header ${vnet ? 'on' : 'off'}`);
+    // The harness's part of the contract: move the devices, then configure them.
+    await router.ip('link', 'set', 'tpra', 'netns', a.name);
+    await router.ip('link', 'set', 'tprb', 'netns', b.name);
+    for (const [ns, dev, local, remote, local6, remote6] of [
+      [a, 'tpra', '198.18.1.1/24', '198.18.2.0/24', 'fd00:1::1/64', 'fd00:2::/64'],
+      [b, 'tprb', '198.18.2.1/24', '198.18.1.0/24', 'fd00:2::1/64', 'fd00:1::/64'],
+    ] as const) {
+      await ns.ip('addr', 'add', local, 'dev', dev);
+      await ns.ip('addr', 'add', local6, 'dev', dev, 'nodad');
+      await ns.ip('link', 'set', dev, 'up');
+      await ns.ip('route', 'add', remote, 'dev', dev);
+      await ns.ip('route', 'add', remote6, 'dev', dev);
+    }
+    const v4 = await ping(a, '198.18.2.1', { count: 5 });
+    t.equal(v4.received, 5, `IPv4 ping through the relay: ${v4.received}/5`);
+    const v6 = await ping(b, 'fd00:1::1', { count: 5 });
+    t.equal(v6.received, 5, `IPv6 ping through the relay: ${v6.received}/5`);
+    const started = Date.now();
+    const exit = await relay.stop({ graceMs: 5000 });
+    t.equal(exit.signal, null, 'exited by itself, not killed');
+    t.equal(exit.code, 0, 'exit 0');
+    t.ok(Date.now() - started < 5000, `stopped within 5 s of SIGTERM (${Date.now() - started} ms)`);
+    t.match(exit.stdout, /forwarded tpra→tprb (\d+), tprb→tpra \1/, 'as many packets each way');
+    t.notOk((await linkNames(a)).includes('tpra'), 'tpra gone');
+    t.notOk((await linkNames(b)).includes('tprb'), 'tprb gone');
+  });
+}
 
 t.test('echo: ping (v4, v6) and a UDP client answered', async (t) => {
   if (!requireNetAdmin(t)) return;
