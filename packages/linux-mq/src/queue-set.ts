@@ -629,9 +629,13 @@ async function loopLeft(control: QueueControl): Promise<void> {
   }
 }
 
-/** MTU (at least 1500) plus what precedes an IP packet on this device. */
+/**
+ * MTU (at least 1500) plus what precedes an IP packet on this device, plus one
+ * byte: a read that fills its slot is taken as cut short (queue-loop.ts), so a
+ * full MTU-sized packet needs one byte to spare.
+ */
 function defaultPacketCapacity(dev: Device): number {
   const link = dev.layer() === 'l2' ? 14 + 4 : 0;
   const pi = dev.packetInformation() ? 4 : 0;
-  return Math.min(65536, Math.max(dev.mtu(), 1500) + link + pi);
+  return Math.min(65536, Math.max(dev.mtu(), 1500) + link + pi + 1);
 }
