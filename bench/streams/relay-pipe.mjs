@@ -10,11 +10,14 @@
  * then prints both devices' counters to stderr and exits (well within 5 s).
  *
  *   node bench/streams/relay-pipe.mjs [--mode keep|split] [--queues N] [--offload on|off] [--copy]
+ *                                     [--affinity none|spread|apart]
  *
  * keep (default): offload devices, superpackets cross the main thread whole
  * with their virtio header (the counterpart of `cfwd -m vnet`); split: cut into
  * segments on the way in, GRO-coalesced on the way out; --offload off: plain
- * devices (counterpart of `cfwd -m plain`). Imports the built dist: run
+ * devices (counterpart of `cfwd -m plain`). --affinity apart pins A's queue
+ * workers to CPU 0 and B's to CPU 1 (spread: queue q on the q-th CPU, for both
+ * devices). Imports the built dist: run
  * `pnpm exec tsc -b` first.
  */
 import { parseArgs } from 'node:util';
@@ -26,6 +29,7 @@ const { values } = parseArgs({
     queues: { type: 'string', default: '1' },
     offload: { type: 'string', default: 'on' },
     copy: { type: 'boolean', default: false },
+    affinity: { type: 'string', default: 'none' },
   },
 });
 const options = {
@@ -35,8 +39,9 @@ const options = {
   copy: values.copy,
   timestamps: false,
 };
-const a = await openTun({ name: process.env.TUN_A ?? 'tunA', ...options });
-const b = await openTun({ name: process.env.TUN_B ?? 'tunB', ...options });
+const pin = (cpu) => (values.affinity === 'apart' ? () => cpu : values.affinity);
+const a = await openTun({ name: process.env.TUN_A ?? 'tunA', ...options, affinity: pin(0) });
+const b = await openTun({ name: process.env.TUN_B ?? 'tunB', ...options, affinity: pin(1) });
 const stop = new AbortController();
 const ended = (dir) => (err) => {
   if (!stop.signal.aborted) process.stderr.write(`relay-pipe: ${dir} ended: ${err?.code ?? ''} ${err?.message ?? err}\n`);
