@@ -1,14 +1,11 @@
 /**
- * `tunpipe up | relay | echo | capture` on real devices, each run as a child
- * process inside namespaces the test created (`ip netns exec`), checked with
- * outside oracles: `ip -j link/addr`, real `ping`, a UDP client, `tcpdump -r`.
+ * `tunpipe up | relay | echo` on real devices, each run as a child process inside
+ * namespaces the test created (`ip netns exec`), checked with outside oracles:
+ * `ip -j -d link/addr`, real `ping`, a UDP client. (`capture`: cli-capture.test.ts.)
  */
 import t from 'tap';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { addrJson, createNetns, linkJson, ping, requireNetAdmin, tcpdumpRead, type Netns, type Peer, type TestContext } from '@tunpipe/testkit';
-import { CLI_MAIN, linkNames, runTunpipeIn, startTunpipe } from './cli-process.js';
+import { addrJson, createNetns, linkJson, ping, requireNetAdmin, type Peer } from '@tunpipe/testkit';
+import { CLI_MAIN, STARTUP, linkNames, startTunpipe } from './cli-process.js';
 import { UDP_CLIENT } from '../echo/udp-client.js';
 
 /** JSON events a `--json` run printed so far. */
@@ -16,22 +13,11 @@ function events(peer: Peer): Array<Record<string, unknown>> {
   return peer.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
-function scratchDir(t: TestContext): string {
-  const dir = mkdtempSync(join(tmpdir(), 'tp-cli-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
-
-/** No IPv6 on links created from now on: no router solicitations in captures. */
-async function noIpv6(ns: Netns): Promise<void> {
-  await ns.exec('sysctl', ['-q', '-w', 'net.ipv6.conf.default.disable_ipv6=1']);
-}
-
 t.test('up: the device exists while it runs, configured as asked, and is gone after SIGTERM', async (t) => {
   if (!requireNetAdmin(t)) return;
   const ns = createNetns(t, 'cliup');
   const up = startTunpipe(t, ns, ['up', '--name', 'tpup0', '--addr', '198.18.0.1/24', '--addr', 'fd00::1/64', '--mtu', '1400', '--queues', '2', '--json']);
-  await up.waitForOutput(/"event":"ready"/);
+  await up.waitForOutput(/"event":"ready"/, STARTUP);
   const ready = events(up)[0]!;
   t.equal(ready.device, 'tpup0');
   t.equal(ready.queues, 2);
@@ -63,7 +49,7 @@ for (const [label, cmd, args, vnet] of RELAYS) {
     const a = createNetns(t, 'clirelaya');
     const b = createNetns(t, 'clirelayb');
     const relay = router.spawn(t, cmd, args);
-    await relay.waitForOutput(/^READY$/m, { timeoutMs: 10_000 });
+    await relay.waitForOutput(/^READY$/m, STARTUP);
     const info = ((await linkJson(router, 'tpra')) as unknown as { linkinfo: { info_data: { vnet_hdr: boolean } } }).linkinfo.info_data;
     t.equal(info.vnet_hdr, vnet, `virtio header ${vnet ? 'on' : 'off'}`);
     // The harness's part of the contract: move the devices, then configure them.
@@ -98,7 +84,7 @@ t.test('echo: ping (v4, v6) and a UDP client answered', async (t) => {
   if (!requireNetAdmin(t)) return;
   const ns = createNetns(t, 'cliecho');
   const echo = startTunpipe(t, ns, ['echo', '--dev', 'tpecho0', '--addr', '198.18.3.1/24', '--addr', 'fd00:3::1/64', '--json']);
-  await echo.waitForOutput(/"event":"ready"/);
+  await echo.waitForOutput(/"event":"ready"/, STARTUP);
   const v4 = await ping(ns, '198.18.3.2', { count: 3 });
   t.equal(v4.received, 3, 'IPv4 echo answered');
   const v6 = await ping(ns, 'fd00:3::2', { count: 3 });
@@ -112,92 +98,23 @@ t.test('echo: ping (v4, v6) and a UDP client answered', async (t) => {
   t.notOk((await linkNames(ns)).includes('tpecho0'), 'device removed');
 });
 
-t.test('capture: a pcap of the device while ping runs, read back by tcpdump', async (t) => {
-  if (!requireNetAdmin(t)) return;
-  const ns = createNetns(t, 'clicap');
-  await noIpv6(ns);
-  const file = join(scratchDir(t), 'out.pcap');
-  const capture = startTunpipe(t, ns, ['capture', '--dev', 'tpcap0', '--addr', '198.18.4.1/24', '-w', file, '--count', '3']);
-  await capture.waitForOutput(/capturing tpcap0/);
-  await ping(ns, '198.18.4.2', { count: 3, timeoutS: 0.3 });
-  const exit = await capture.wait();
-  t.equal(exit.code, 0, 'ends by itself after --count packets');
-  t.match(exit.stdout, /3 packets written/);
-  const lines = await tcpdumpRead(file);
-  t.equal(lines.length, 3, lines.join('\n'));
-  lines.forEach((line, i) => t.match(line, new RegExp(`IP 198\\.18\\.4\\.1 > 198\\.18\\.4\\.2: ICMP echo request, id \\d+, seq ${i + 1}, length 64$`)));
-  t.notOk((await linkNames(ns)).includes('tpcap0'), 'device removed');
-});
-
-t.test('capture attaches to a persistent device left by `up --persist` (all its traffic)', async (t) => {
-  if (!requireNetAdmin(t)) return;
-  const ns = createNetns(t, 'clipersist');
-  await noIpv6(ns);
-  const up = startTunpipe(t, ns, ['up', '--name', 'tpkeep0', '--addr', '198.18.5.1/24', '--persist']);
-  await up.waitForOutput(/tpkeep0 up/);
-  t.equal((await up.stop()).code, 0);
-  t.ok((await linkNames(ns)).includes('tpkeep0'), '--persist: the device outlives up');
-  const file = join(scratchDir(t), 'persist.pcap');
-  const bad = await runTunpipeIn(ns, ['capture', '--dev', 'tpkeep0', '-w', file, '--addr', '198.18.6.1/24']);
-  t.equal(bad.code, 2, 'configuring an existing device is a usage error');
-  t.match(bad.stderr, /^tunpipe: ERR_TUN_USAGE: tpkeep0 exists/);
-  const capture = startTunpipe(t, ns, ['capture', '--dev', 'tpkeep0', '-w', file, '--count', '2']);
-  await capture.waitForOutput(/capturing tpkeep0/);
-  await ns.ip('link', 'set', 'tpkeep0', 'up');
-  await ping(ns, '198.18.5.2', { count: 2, timeoutS: 0.3 });
-  const exit = await capture.wait();
-  t.equal(exit.code, 0);
-  const lines = await tcpdumpRead(file);
-  t.equal(lines.length, 2, lines.join('\n'));
-  t.ok(lines.every((l) => / 198\.18\.5\.1 > 198\.18\.5\.2: ICMP echo request/.test(l)), 'the echo requests');
-  t.ok((await linkNames(ns)).includes('tpkeep0'), 'capture leaves a device it attached to');
-  await ns.ip('link', 'del', 'tpkeep0');
-});
-
 t.test('up: the device deleted under it ends it with one coded line, exit 1', async (t) => {
   if (!requireNetAdmin(t)) return;
   const ns = createNetns(t, 'cligone');
   const up = startTunpipe(t, ns, ['up', '--name', 'tpgone0', '--queues', '2']);
-  await up.waitForOutput(/tpgone0 up/);
+  await up.waitForOutput(/tpgone0 up/, STARTUP);
   await ns.ip('link', 'del', 'tpgone0');
-  const exit = await Promise.race([up.wait(), new Promise<null>((r) => setTimeout(() => r(null), 5000))]);
+  const exit = await Promise.race([up.wait(), new Promise<null>((r) => setTimeout(() => r(null), 15_000))]);
   t.ok(exit !== null, 'exits by itself');
   t.equal(exit?.code, 1);
   t.match(exit?.stderr, /^tunpipe: ERR_TUN_DEVICE_GONE: .*\n$/);
-});
-
-t.test('capture attaches its own queue to a multi-queue device: it gets its flow-hash share, up gets the rest', async (t) => {
-  if (!requireNetAdmin(t)) return;
-  const ns = createNetns(t, 'climq');
-  await noIpv6(ns);
-  const up = startTunpipe(t, ns, ['up', '--name', 'tpmq0', '--addr', '198.18.14.1/24', '--queues', '2', '--json']);
-  await up.waitForOutput(/"event":"ready"/);
-  const file = join(scratchDir(t), 'share.pcap');
-  const capture = startTunpipe(t, ns, ['capture', '--dev', 'tpmq0', '-w', file, '--count', '3']);
-  await capture.waitForOutput(/capturing tpmq0/);
-  const info = (await linkJson(ns, 'tpmq0')) as unknown as { linkinfo: { info_data: { numqueues: number } } };
-  t.equal(info.linkinfo.info_data.numqueues, 3, 'capture attached a third queue');
-  // One ping per destination: each is its own flow, hashed over the three queues.
-  let sent = 0;
-  for (let host = 2; host < 60 && !capture.exitedAlready; host++) {
-    await ping(ns, `198.18.14.${host}`, { count: 1, timeoutS: 0.1 });
-    sent++;
-  }
-  const exit = await capture.wait();
-  t.equal(exit.code, 0, `capture got its 3 packets after ${sent} flows`);
-  const captured = await tcpdumpRead(file);
-  t.equal(captured.length, 3);
-  t.equal(((await linkJson(ns, 'tpmq0')) as unknown as { linkinfo: { info_data: { numqueues: number } } }).linkinfo.info_data.numqueues, 2, 'its queue detached on exit, the device stays');
-  await up.stop();
-  const down = events(up).find((e) => e.event === 'down')!;
-  t.equal((down.rxPackets as number) + 3, sent, 'up saw every request capture did not: the share is taken, not copied');
 });
 
 t.test('up --tap --offload --queues 2: a multi-queue TAP with virtio header, removed on SIGINT', async (t) => {
   if (!requireNetAdmin(t)) return;
   const ns = createNetns(t, 'clitap');
   const up = startTunpipe(t, ns, ['up', '--name', 'tptap0', '--tap', '--offload', '--queues', '2', '--addr', '198.18.15.1/24', '--mtu', '9000']);
-  await up.waitForOutput(/tptap0 up \(2 queues, 198\.18\.15\.1\/24.*mtu 9000\)/);
+  await up.waitForOutput(/tptap0 up \(2 queues, 198\.18\.15\.1\/24.*mtu 9000\)/, STARTUP);
   const link = (await linkJson(ns, 'tptap0')) as unknown as { mtu: number; link_type: string; linkinfo: { info_data: Record<string, unknown> } };
   t.equal(link.link_type, 'ether', 'an Ethernet (TAP) link');
   t.equal(link.mtu, 9000);

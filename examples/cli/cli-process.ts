@@ -28,3 +28,6 @@ export async function linkNames(ns: Netns): Promise<string[]> {
   const links = (await ns.ipJson('link', 'show')) as Array<{ ifname: string }>;
   return links.map((l) => l.ifname).sort();
 }
+
+/** How long a test waits for a started CLI to report that it is up (Node start, workers, device). Generous: the machine is shared. */
+export const STARTUP = { timeoutMs: 20_000 };

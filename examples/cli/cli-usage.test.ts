@@ -6,7 +6,7 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { createNetns, requireNetAdmin } from '@tunpipe/testkit';
-import { linkNames, runTunpipe, runTunpipeIn, startTunpipe } from './cli-process.js';
+import { STARTUP, linkNames, runTunpipe, runTunpipeIn, startTunpipe } from './cli-process.js';
 import { parseArgs } from './arg-parser.js';
 
 const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -140,7 +140,7 @@ t.test('runtime refusals exit 1 with a coded line', async (t) => {
 
   // A single-queue device held by `up` cannot be attached by capture (EBUSY).
   const up = startTunpipe(t, ns, ['up', '--name', 'tpheld0']);
-  await up.waitForOutput(/tpheld0 up/);
+  await up.waitForOutput(/tpheld0 up/, STARTUP);
   const c = await runTunpipeIn(ns, ['capture', '--dev', 'tpheld0', '-w', '/tmp/tp-never.pcap']);
   t.equal(c.code, 1, 'attach to a held single-queue device: runtime error');
   t.match(c.stderr, /^tunpipe: ERR_TUN_DEVICE_BUSY: tpheld0 is a single-queue device held by another process \(EBUSY\).*\n$/);
