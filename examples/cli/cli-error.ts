@@ -35,7 +35,8 @@ export function usage(code: string, message: string): never {
 export function formatError(e: unknown): string {
   if (isTunError(e)) {
     const sys = e.sysCode !== undefined && !e.message.includes(e.sysCode) ? ` (${e.sysCode})` : '';
-    return `tunpipe: ${e.code}: ${oneLine(e.message)}${sys}`;
+    const hint = e.sysCode === 'EPERM' || e.sysCode === 'EACCES' ? '; tunpipe needs CAP_NET_ADMIN: run it as root' : '';
+    return `tunpipe: ${e.code}: ${oneLine(e.message)}${sys}${hint}`;
   }
   const err = e as { message?: unknown };
   return `tunpipe: ERR_TUN_INTERNAL: ${oneLine(typeof err?.message === 'string' ? err.message : String(e))}`;

@@ -6,7 +6,7 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { createNetns, requireNetAdmin } from '@tunpipe/testkit';
-import { STARTUP, linkNames, runTunpipe, runTunpipeIn, startTunpipe } from './cli-process.js';
+import { CLI_MAIN, STARTUP, linkNames, runTunpipe, runTunpipeIn, startTunpipe } from './cli-process.js';
 import { parseArgs } from './arg-parser.js';
 
 const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -137,6 +137,13 @@ t.test('runtime refusals exit 1 with a coded line', async (t) => {
   const r = await runTunpipeIn(ns, ['up', '--name', 'lo']);
   t.equal(r.code, 1);
   t.match(r.stderr, /^tunpipe: ERR_TUN_CREATE: .*\n$/);
+
+  // Without privileges: /dev/net/tun refuses, and the line says what is needed
+  // (without tap's NODE_OPTIONS hook, which would write its process info as nobody).
+  const nobody = await ns.exec('env', ['-u', 'NODE_OPTIONS', 'setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, CLI_MAIN, 'up', '--name', 'tpnobody0']);
+  t.equal(nobody.code, 1, 'unprivileged: runtime error');
+  t.match(nobody.stderr, /^tunpipe: ERR_TUN_(OPEN|CREATE): .*\((EACCES|EPERM)\); tunpipe needs CAP_NET_ADMIN: run it as root\n$/);
+  t.notOk((await linkNames(ns)).includes('tpnobody0'), 'nothing created');
 
   // A single-queue device held by `up` cannot be attached by capture (EBUSY).
   const up = startTunpipe(t, ns, ['up', '--name', 'tpheld0']);
