@@ -87,6 +87,6 @@ t.test('live stats: one refreshing line per queue in a terminal', async (t) => {
     return lines.some((l) => l.startsWith('EXIT=')) ? lines : undefined;
   });
   t.ok(after.includes('EXIT=0'), 'Ctrl-C: exit 0');
-  t.ok(after.some((l) => /tptty0 removed on SIGINT/.test(l)), 'says it removed the device');
+  t.ok(after.some((l) => /^tunpipe: tptty0 removed on SIGINT/.test(l)), 'says it removed the device, on a clean line (no ^C left in front)');
   t.notOk((await linkNames(ns)).includes('tptty0'), 'device gone');
 });

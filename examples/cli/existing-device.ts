@@ -12,9 +12,8 @@
  * `ip netns exec`) instead of being asked for.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { DeviceBuilder, constants, isTunError } from '@tunpipe/core';
+import { DeviceBuilder, TunError, constants, isTunError } from '@tunpipe/core';
 import { CliErrorCode } from './cli-error.js';
-import { TunError } from '@tunpipe/core';
 
 /** True when an interface of that name exists in this namespace. */
 export function linkExists(name: string): boolean {

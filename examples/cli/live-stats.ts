@@ -93,10 +93,11 @@ export class LiveStats {
     return this;
   }
 
-  /** Stops drawing; the live view keeps its last frame on screen. */
+  /** Stops drawing; the live view keeps its last frame on screen (and clears the line below, where a terminal echoed `^C`). */
   stop(): void {
     if (this.#timer !== undefined) clearInterval(this.#timer);
     this.#timer = undefined;
+    if (this.#o.style === 'live' && this.#drawnLines > 0) this.#o.out.write('\r\x1b[2K');
   }
 
   #tick(): void {
