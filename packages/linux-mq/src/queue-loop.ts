@@ -230,10 +230,22 @@ export class QueueLoop {
     return this.pendingLen > 0 ? this.pendingSegs : 1;
   }
 
+  /** Rings the doorbell if the consumer said it sleeps. */
+  private wakeConsumer(): void {
+    if (this.rx.takeWaiting(CONSUMER_WAITING)) this.bell.ring();
+  }
+
+  /** The consumer's released position (for the fill level; the consumer may be ahead of it by now). */
+  private rxTailSeen(): number {
+    return Atomics.load(this.rx.control, TAIL);
+  }
+
   /** Sleeps in poll() until the fd is readable or the eventfd is written. */
   private sleep(): number {
     const tx = this.tx;
     const rx = this.rx;
+    // Nothing published may wait unannounced while this worker sleeps.
+    this.wakeConsumer();
     tx.setWaiting(CONSUMER_WAITING);
     if (
       tx.filledSlots(this.txTail) > 0 ||
@@ -353,7 +365,7 @@ export class QueueLoop {
       n++;
     }
     this.st[this.sb + Stat.rxReads] += reads;
-    if (n > 0) this.deliver(start, n, bytes);
+    if (n > 0) this.deliver(start, n, bytes, outcome === MORE);
     return outcome;
   }
 
@@ -420,7 +432,7 @@ export class QueueLoop {
       this.pendingLen = 0;
     }
     this.st[this.sb + Stat.rxReads] += reads;
-    if (produced > 0) this.deliver(start, produced, bytes);
+    if (produced > 0) this.deliver(start, produced, bytes, outcome === MORE);
     return outcome;
   }
 
@@ -435,8 +447,15 @@ export class QueueLoop {
     return v;
   }
 
-  /** Runs the handler over slots [start, start + n), then publishes what goes to the main thread. */
-  private deliver(start: number, n: number, bytes: number): void {
+  /**
+   * Runs the handler over slots [start, start + n), then publishes what goes to
+   * the main thread. A sleeping consumer is woken when the read stopped for want
+   * of packets, or once half the ring is filled; while a burst goes on (`more`)
+   * it is left asleep, so it wakes once per burst rather than once per batch
+   * (each wake-up costs the consumer's thread, which may share a core with this
+   * one). `sleep()` wakes it before this worker sleeps, whatever happened.
+   */
+  private deliver(start: number, n: number, bytes: number, more: boolean): void {
     const st = this.st;
     const sb = this.sb;
     st[sb + Stat.rxPackets] += n;
@@ -448,7 +467,7 @@ export class QueueLoop {
     if (publish > 0) {
       this.rxHead = (start + publish) | 0;
       this.rx.publish(this.rxHead);
-      if (this.rx.takeWaiting(CONSUMER_WAITING)) this.bell.ring();
+      if (!more || this.rx.filledSlots(this.rxTailSeen()) * 2 >= this.rx.slots) this.wakeConsumer();
     }
   }
 
