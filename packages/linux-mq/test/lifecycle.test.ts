@@ -58,7 +58,11 @@ t.test('close() under load: all workers gone and fds closed within 100 ms, nothi
   const ns = createNetns(t, 'closeload');
   const fds0 = openFds();
   const threads0 = threadCount();
-  const set = await openIn(ns, { devices: [new DeviceBuilder().name('tpc0').ipv4('198.18.0.1', 24)], queues: 2 });
+  // Persistent, so the measured close() is ours (workers leaving their loops, fds
+  // closed) and not the kernel unregistering the interface on its last fd, which
+  // costs ~20 ms of RCU grace periods idle and several times that on a loaded box.
+  const set = await openIn(ns, { devices: [new DeviceBuilder().name('tpc0').ipv4('198.18.0.1', 24).persist(true)], queues: 2 });
+  t.teardown(() => ns.ip('link', 'del', 'tpc0').catch(() => undefined));
   t.ok(threadCount() >= threads0 + 2, 'one thread per queue (at least)');
   const peer = flood(t, ns, '198.18.0.2');
   const reading = readLoop(set);
