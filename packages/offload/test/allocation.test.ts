@@ -38,15 +38,31 @@ t.teardown(() => observer.disconnect());
 
 const settle = () => new Promise((resolve) => setTimeout(resolve, 50));
 
-async function measure(fn: () => void, calls: number): Promise<Measurement> {
-  for (let i = 0; i < 20_000; i++) fn(); // warm up: optimized code, feedback allocated
-  await settle();
+async function measureOnce(fn: () => void, calls: number): Promise<Measurement> {
   gcCount = 0;
   const before = process.memoryUsage().heapUsed;
   for (let i = 0; i < calls; i++) fn();
   const after = process.memoryUsage().heapUsed;
   await settle(); // GC entries are delivered asynchronously
   return { gcs: gcCount, bytesPerCall: (after - before) / calls };
+}
+
+/**
+ * The best of up to three trials after a warm-up. A function that allocates per
+ * call allocates in every trial; one-off work that a loaded machine can push into
+ * a trial (V8 finishing an optimization late, its feedback and code objects) does
+ * not repeat, so the best trial shows the function itself.
+ */
+async function measure(fn: () => void, calls: number): Promise<Measurement> {
+  for (let i = 0; i < 20_000; i++) fn(); // warm up: optimized code, feedback allocated
+  await settle();
+  let best: Measurement | undefined;
+  for (let trial = 0; trial < 3; trial++) {
+    const m = await measureOnce(fn, calls);
+    if (best === undefined || m.gcs < best.gcs || (m.gcs === best.gcs && m.bytesPerCall < best.bytesPerCall)) best = m;
+    if (best.gcs === 0 && best.bytesPerCall < 1) break;
+  }
+  return best!;
 }
 
 function expectNoAllocation(t: Test, m: Measurement): void {

@@ -112,6 +112,17 @@ export class Netns {
     return runCommand('ip', ['netns', 'exec', this.name, cmd, ...args], options);
   }
 
+  /**
+   * Turns IPv6 off for every interface created in the namespace from now on (and
+   * those already there). Tests that account for every packet with a device's drop
+   * counter need this: otherwise the kernel's own IPv6 router solicitations and MLD
+   * reports are counted too when they meet a full queue.
+   */
+  disableIpv6Sync(): void {
+    const args = ['netns', 'exec', this.name, 'sysctl', '-q', '-w', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1'];
+    expectSuccess('ip', args, runCommandSync('ip', args));
+  }
+
   /** `ip <args>` inside the namespace (`ip -n <name>`); rejects unless it succeeds. */
   async ip(...args: string[]): Promise<string> {
     const full = ['-n', this.name, ...args];
