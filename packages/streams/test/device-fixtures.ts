@@ -123,3 +123,13 @@ export function udpSeq(p: Uint8Array): { port: number; seq: number } | null {
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+/** Polls `cond` every 5 ms until it holds or `limitMs` passed; resolves whether it held. */
+export async function until(cond: () => boolean, limitMs = 1000): Promise<boolean> {
+  const end = Date.now() + limitMs;
+  while (!cond()) {
+    if (Date.now() >= end) return false;
+    await sleep(5);
+  }
+  return true;
+}

@@ -10,9 +10,11 @@ import { echoReply, echoResponder, openTunIn, sleep } from './device-fixtures.js
 import type { TunStreams } from '../src/tun-streams.js';
 import type { Netns } from '@tunpipe/testkit';
 
-/** Uses every consumer and the writable of `tun`, with pings in `ns` as traffic. */
-async function exercise(ns: Netns, tun: TunStreams, address: string): Promise<number> {
-  let answered = 0;
+/**
+ * Uses every consumer and the writable of `tun`, with pings in `ns` as traffic;
+ * resolves the pings answered and the pipe it leaves running.
+ */
+async function exercise(ns: Netns, tun: TunStreams, address: string): Promise<{ answered: number; piping: Promise<unknown> }> {
   // Async iteration, left with break after the first echo request (answered through send()).
   const pinging = ping(ns, address, { count: 4, intervalS: 0.1 });
   for await (const p of tun) {
@@ -35,9 +37,8 @@ async function exercise(ns: Netns, tun: TunStreams, address: string): Promise<nu
   }
   await batches.cancel();
   // A pipeline through the writable that is still running when the device closes.
-  void tun.readable.pipeThrough(echoResponder()).pipeTo(tun.writable).catch(() => undefined);
-  answered = (await pinging).received;
-  return answered;
+  const piping = tun.readable.pipeThrough(echoResponder()).pipeTo(tun.writable).catch((e: unknown) => e);
+  return { answered: (await pinging).received, piping };
 }
 
 t.test('fds and threads are back to the baseline after close', async (t) => {
@@ -66,19 +67,23 @@ t.test('fds and threads are back to the baseline after close', async (t) => {
       copy: row.copy ?? false,
     });
     t.ok(threadCount() >= threads0 + row.queues, `${row.name}: one worker thread per queue while open`);
-    const answered = await exercise(ns, tun, '198.18.0.2');
+    const { answered, piping } = await exercise(ns, tun, '198.18.0.2');
     t.ok(answered >= 3, `${row.name}: ${answered} of 4 pings answered along the way`);
     await tun.close();
-    t.equal(tun.activeConsumer, undefined, `${row.name}: the running pipe ended with the device`);
+    const ended = await Promise.race([piping.then(() => 'ended'), sleep(2000).then(() => 'still running')]);
+    t.equal(ended, 'ended', `${row.name}: the running pipe ended with the device`);
+    t.equal(tun.activeConsumer, undefined, `${row.name}: and released it`);
     await sleep(50);
     t.equal(openFds(), fds0, `${row.name}: open fds back to ${fds0}`);
     t.equal(threadCount(), threads0, `${row.name}: threads back to ${threads0}`);
   }
 
+  let piping: Promise<unknown> = Promise.resolve();
   {
     await using tun = await openTunIn(ns, { name: 'tpl2', ipv4: { address: '198.18.0.1', prefix: 24 } });
-    await exercise(ns, tun, '198.18.0.2');
+    piping = (await exercise(ns, tun, '198.18.0.2')).piping;
   }
+  await piping;
   await sleep(50);
   t.equal(openFds(), fds0, 'await using: fds back');
   t.equal(threadCount(), threads0, 'await using: threads back');
