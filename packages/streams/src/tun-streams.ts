@@ -203,8 +203,9 @@ export class TunStreams implements AsyncDisposable, AsyncIterable<Packet> {
 
   /**
    * Stops the queue workers (what is in the TX rings is still written), closes
-   * the queue fds and the device. Readers end (streams close, `packets$`
-   * completes, loops finish), writes fail with ERR_TUN_CLOSED. Idempotent.
+   * the queue fds and the device. Readers then end normally, as soon as their
+   * pending wait wakes (streams close, `packets$` completes, loops finish);
+   * writes fail with ERR_TUN_CLOSED. Idempotent.
    */
   async close(): Promise<void> {
     await this.queueSet.close();
