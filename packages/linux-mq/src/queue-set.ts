@@ -101,6 +101,13 @@ export interface OpenQueuesOptions {
   affinity?: AffinityOption;
   /** Milliseconds between `tunpipe:queue:stats` publications (only with subscribers). 0 turns it off. Default 1000. */
   statsInterval?: number;
+  /**
+   * Node options for the queue worker threads. Default: the parent's
+   * `process.execArgv`, as Node does (a handler module may need the parent's
+   * `--import` loaders, e.g. for TypeScript). `[]` starts and stops workers without
+   * them, which is faster when the parent runs under instrumenting hooks.
+   */
+  execArgv?: readonly string[];
 }
 
 /** One worker as `workers()` lists it. */
@@ -229,6 +236,7 @@ export async function openQueues(options: OpenQueuesOptions): Promise<QueueSet> 
   const set = new QueueSet(devices, fds, {
     queues, mode, batchSize, txSlots, txCapacity, maxBatch, maxOutstanding, handler, handlerErrors, affinity, statsInterval,
     rxSlots: options.rxSlots, rxCapacity: options.rxPacketCapacity, onHandlerError: options.onHandlerError,
+    execArgv: options.execArgv === undefined ? undefined : checkExecArgv(options.execArgv),
   });
   try {
     await set.start();
@@ -255,6 +263,12 @@ interface SetConfig {
   rxSlots: number | undefined;
   rxCapacity: number | undefined;
   onHandlerError: ((event: HandlerErrorEvent) => void) | undefined;
+  execArgv: string[] | undefined;
+}
+
+function checkExecArgv(argv: readonly string[]): string[] {
+  if (!Array.isArray(argv) || argv.some((a) => typeof a !== 'string')) throw invalid('execArgv must be an array of strings');
+  return [...argv];
 }
 
 /** Open queues of one or more devices; see the file comment. */
@@ -371,7 +385,7 @@ export class QueueSet implements AsyncDisposable {
       handlerErrors: this.config.handlerErrors,
       affinity: this.affinityFor(s.device, s.queue, allowed),
     };
-    const worker = new Worker(WORKER_URL, { workerData: data });
+    const worker = new Worker(WORKER_URL, { workerData: data, ...(this.config.execArgv === undefined ? {} : { execArgv: this.config.execArgv }) });
     s.worker = worker;
     let ready = false;
     let startError: Error | undefined;

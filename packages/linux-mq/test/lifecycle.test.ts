@@ -61,7 +61,13 @@ t.test('close() under load: all workers gone and fds closed within 100 ms, nothi
   // Persistent, so the measured close() is ours (workers leaving their loops, fds
   // closed) and not the kernel unregistering the interface on its last fd, which
   // costs ~20 ms of RCU grace periods idle and several times that on a loaded box.
-  const set = await openIn(ns, { devices: [new DeviceBuilder().name('tpc0').ipv4('198.18.0.1', 24).persist(true)], queues: 2 });
+  // execArgv: [] so the workers do not carry the test runner's --import hooks
+  // (tap's process-info recording), which add tens of ms to each thread's exit.
+  const set = await openIn(ns, {
+    devices: [new DeviceBuilder().name('tpc0').ipv4('198.18.0.1', 24).persist(true)],
+    queues: 2,
+    execArgv: [],
+  });
   t.teardown(() => ns.ip('link', 'del', 'tpc0').catch(() => undefined));
   t.ok(threadCount() >= threads0 + 2, 'one thread per queue (at least)');
   const peer = flood(t, ns, '198.18.0.2');
