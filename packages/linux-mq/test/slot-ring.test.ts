@@ -167,6 +167,8 @@ t.test('two threads: 200k sequence numbers arrive in order, none lost, with slee
     }
   `;
   const worker = new Worker(src, { eval: true, workerData: { buffer: ring.buffer, slots: ring.slots, total } });
+  // Listen from the start: the producer can finish and exit before the consumer is done.
+  const exited = new Promise((r) => worker.once('exit', r));
   let tail = 0;
   let expect = 0;
   let sleeps = 0;
@@ -199,5 +201,5 @@ t.test('two threads: 200k sequence numbers arrive in order, none lost, with slee
   }
   t.equal(expect, total);
   t.ok(sleeps > 0, `the consumer slept ${sleeps} times`);
-  await new Promise((r) => worker.once('exit', r));
+  await exited;
 });
