@@ -9,9 +9,8 @@ import { COMMON_OPTIONS, planOutput, report, type Command, type OutputPlan } fro
 import { deviceOptionSpecs } from './device-options.js';
 import { planTarget, type DeviceTarget } from './device-target.js';
 import { explainAttachError } from './existing-device.js';
-import { LiveStats, statsStyle } from './live-stats.js';
-import { holdUntilStopped } from './queue-failure.js';
-import { closeWithin, stopOnSignals } from './shutdown-signal.js';
+import { serveQueues } from './queue-failure.js';
+import { stopOnSignals } from './shutdown-signal.js';
 
 interface EchoPlan {
   target: DeviceTarget;
@@ -47,23 +46,7 @@ export const echoCommand: Command<EchoPlan> = {
       });
       report(io, output, 'ready', { device: target.name, queues: target.queues, attached: target.existing !== undefined },
         `tunpipe: answering echo on ${target.name} (${target.existing ? 'attached' : 'created'}, ${target.queues} queue${target.queues > 1 ? 's' : ''}); Ctrl-C to stop`);
-      const stats = new LiveStats({
-        out: io.stdout,
-        intervalMs: output.intervalMs,
-        style: statsStyle(output.json, output.intervalGiven, io.stdout),
-        deviceNames: [target.name],
-        sample: () => set.stats(),
-      }).start();
-      try {
-        await holdUntilStopped(stop.signal);
-      } catch (e) {
-        stats.stop();
-        await closeWithin(() => set.close(), 4000);
-        throw e;
-      }
-      stats.stop();
-      const totals = set.totals(0);
-      const closed = await closeWithin(() => set.close(), 4000);
+      const { totals, closed } = await serveQueues(set, { io, output: output, deviceNames: [target.name], signal: stop.signal }, () => set.totals(0));
       report(io, output, 'stopped', { device: target.name, received: totals.rxPackets, replied: totals.replied },
         `tunpipe: echo stopped; ${totals.rxPackets} packets received, ${totals.replied} answered`);
       return closed ? 0 : 1;

@@ -11,9 +11,8 @@ import { choiceOption, integerOption } from './arg-parser.js';
 import { CliErrorCode, usage } from './cli-error.js';
 import { COMMON_OPTIONS, planOutput, report, type Command, type OutputPlan } from './command.js';
 import { MAX_QUEUES } from './device-options.js';
-import { LiveStats, statsStyle } from './live-stats.js';
-import { holdUntilStopped } from './queue-failure.js';
-import { closeWithin, stopOnSignals } from './shutdown-signal.js';
+import { serveQueues } from './queue-failure.js';
+import { stopOnSignals } from './shutdown-signal.js';
 
 interface RelayPlan {
   names: [string, string];
@@ -67,23 +66,7 @@ export const relayCommand: Command<RelayPlan> = {
         handler: new URL('./forward-handler.js', import.meta.url),
       });
       report(io, plan.output, 'ready', { devices: plan.names, queues: plan.queues, mode: plan.mode, offload: plan.offload }, 'READY');
-      const stats = new LiveStats({
-        out: io.stdout,
-        intervalMs: plan.output.intervalMs,
-        style: statsStyle(plan.output.json, plan.output.intervalGiven, io.stdout),
-        deviceNames: plan.names,
-        sample: () => set.stats(),
-      }).start();
-      try {
-        await holdUntilStopped(stop.signal);
-      } catch (e) {
-        stats.stop();
-        await closeWithin(() => set.close(), 4000);
-        throw e;
-      }
-      stats.stop();
-      const totals = [set.totals(0), set.totals(1)];
-      const closed = await closeWithin(() => set.close(), 4000);
+      const { totals, closed } = await serveQueues(set, { io, output: plan.output, deviceNames: plan.names, signal: stop.signal }, () => [set.totals(0), set.totals(1)]);
       report(io, plan.output, 'stopped', { signal: String(stop.signal.reason), forwarded: totals.map((t) => t.forwarded) },
         `tunpipe: relay stopped on ${String(stop.signal.reason)}; forwarded ${plan.names[0]}→${plan.names[1]} ${totals[0]!.forwarded}, ${plan.names[1]}→${plan.names[0]} ${totals[1]!.forwarded}`);
       return closed ? 0 : 1;

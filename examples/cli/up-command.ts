@@ -7,9 +7,8 @@ import { openQueues } from '@tunpipe/linux-mq';
 import { usage, CliErrorCode } from './cli-error.js';
 import { COMMON_OPTIONS, planOutput, report, type Command, type OutputPlan } from './command.js';
 import { deviceOptionSpecs, planDevice, type DevicePlan } from './device-options.js';
-import { LiveStats, statsStyle } from './live-stats.js';
-import { holdUntilStopped } from './queue-failure.js';
-import { closeWithin, stopOnSignals } from './shutdown-signal.js';
+import { serveQueues } from './queue-failure.js';
+import { stopOnSignals } from './shutdown-signal.js';
 
 interface UpPlan {
   device: DevicePlan;
@@ -43,23 +42,7 @@ export const upCommand: Command<UpPlan> = {
       const addresses = dev.addresses().map((a) => `${a.address}/${a.prefix}`);
       report(io, output, 'ready', { device: name, queues: device.queues, addresses, mtu: dev.mtu(), persist: device.persist },
         `tunpipe: ${name} up (${device.queues} queue${device.queues > 1 ? 's' : ''}${addresses.length ? `, ${addresses.join(' ')}` : ''}, mtu ${dev.mtu()}); Ctrl-C to remove it`);
-      const stats = new LiveStats({
-        out: io.stdout,
-        intervalMs: output.intervalMs,
-        style: statsStyle(output.json, output.intervalGiven, io.stdout),
-        deviceNames: [name],
-        sample: () => set.stats(),
-      }).start();
-      try {
-        await holdUntilStopped(stop.signal);
-      } catch (e) {
-        stats.stop();
-        await closeWithin(() => set.close(), 4000);
-        throw e;
-      }
-      stats.stop();
-      const totals = set.totals(0);
-      const closed = await closeWithin(() => set.close(), 4000);
+      const { totals, closed } = await serveQueues(set, { io, output: output, deviceNames: [name], signal: stop.signal }, () => set.totals(0));
       report(io, output, 'down', { device: name, signal: String(stop.signal.reason), rxPackets: totals.rxPackets, rxBytes: totals.rxBytes, persist: device.persist },
         `tunpipe: ${name} ${device.persist ? 'released (persistent)' : 'removed'} on ${String(stop.signal.reason)}; ${totals.rxPackets} packets received`);
       return closed ? 0 : 1;
