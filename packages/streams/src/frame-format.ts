@@ -97,6 +97,9 @@ export class FrameBodyCodec {
     body.t = ts;
     body.d = packet.data;
     body.q = packet.queue;
+    if (hasForbiddenKey(packet.meta, 0)) {
+      throw unencodable('packet metadata has a "__proto__" key, which msgpack decoders refuse');
+    }
     body.m = packet.meta;
     let encoded: Uint8Array;
     try {
@@ -151,6 +154,33 @@ export class FrameBodyCodec {
     }
     return new PacketView(rec.d, queue, hdr, timestamp, rec.m);
   }
+}
+
+/** The msgpack encoder's default nesting limit; deeper values fail inside the encoder itself. */
+const MAX_META_DEPTH = 100;
+
+/**
+ * Whether `value` holds a map key `"__proto__"` at any depth. @msgpack/msgpack
+ * encodes such a key but its decoder refuses it (prototype pollution guard), so
+ * the encoder refuses it too: every frame we write is one we can read back.
+ */
+function hasForbiddenKey(value: unknown, depth: number): boolean {
+  if (typeof value !== 'object' || value === null || depth > MAX_META_DEPTH) return false;
+  if (ArrayBuffer.isView(value)) return false;
+  if (Array.isArray(value)) {
+    for (const item of value) if (hasForbiddenKey(item, depth + 1)) return true;
+    return false;
+  }
+  if (value instanceof Map) {
+    for (const [key, item] of value) {
+      if (key === '__proto__' || hasForbiddenKey(key, depth + 1) || hasForbiddenKey(item, depth + 1)) return true;
+    }
+    return false;
+  }
+  for (const key of Object.keys(value)) {
+    if (key === '__proto__' || hasForbiddenKey((value as Record<string, unknown>)[key], depth + 1)) return true;
+  }
+  return false;
 }
 
 function unencodable(message: string, cause?: unknown): TunError {

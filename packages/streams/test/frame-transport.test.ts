@@ -95,12 +95,19 @@ t.test('decodes frames from another msgpack writer (other int widths, unknown ke
   ]);
 });
 
+/** Naive oracle: JSON text shows a `"__proto__":` key (escaped quotes inside strings never match). */
+function hasProtoKey(meta: unknown): boolean {
+  return /(^|[^\\])"__proto__":/.test(JSON.stringify(meta) ?? '');
+}
+
+const arbMeta = fc.jsonValue({ maxDepth: 2 });
+
 const arbPacket = fc
   .record({
     data: fc.uint8Array({ maxLength: 3000 }),
     queue: fc.nat({ max: 0xffff_ffff }),
     ts: fc.option(fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), { nil: undefined }),
-    meta: fc.option(fc.jsonValue({ maxDepth: 2 }), { nil: undefined }),
+    meta: fc.option(arbMeta.filter((m) => !hasProtoKey(m)), { nil: undefined }),
     hdr: fc.option(
       fc.record({
         flags: fc.nat({ max: 0xff }),
@@ -128,6 +135,22 @@ t.test('property: any split of an encoded stream decodes to the same packets', a
     }),
     { numRuns: 150 },
   );
+});
+
+t.test('property: metadata is refused exactly when it holds a "__proto__" key', async (t) => {
+  const withProto = arbMeta.map((m) => JSON.parse(`{"__proto__":${JSON.stringify(m)},"k":${JSON.stringify(m)}}`) as unknown);
+  await fc.assert(
+    fc.asyncProperty(fc.oneof(arbMeta, withProto, fc.array(withProto, { maxLength: 2 })), async (meta) => {
+      const refused = await encodeAll([packetOf(bytesOf(3), { meta })]).then(
+        () => false,
+        (e: unknown) => isTunError(e, 'ERR_TUN_FRAME_UNENCODABLE'),
+      );
+      t.equal(refused, hasProtoKey(meta));
+      return refused === hasProtoKey(meta);
+    }),
+    { numRuns: 200 },
+  );
+  t.ok(hasProtoKey(JSON.parse('{"__proto__":1}')) && !hasProtoKey({ a: '"__proto__":' }), 'the oracle itself');
 });
 
 t.test('one byte at a time: buffering never exceeds maxFrameSize + 4', async (t) => {
@@ -233,6 +256,10 @@ t.test('encoder refuses what the decoder would refuse', async (t) => {
     ['body above maxFrameSize', packetOf(bytesOf(300)), 'ERR_TUN_FRAME_TOO_LARGE', 256],
     ['default limit', packetOf(bytesOf(DEFAULT_MAX_FRAME_SIZE)), 'ERR_TUN_FRAME_TOO_LARGE'],
     ['function in meta', packetOf(bytesOf(3), { meta: { f: () => 1 } }), 'ERR_TUN_FRAME_UNENCODABLE'],
+    // fast-check seed 1062522503: the decoder refuses this key, so the encoder must too
+    ['"__proto__" key in meta', packetOf(bytesOf(3), { meta: JSON.parse('{"__proto__":1}') }), 'ERR_TUN_FRAME_UNENCODABLE'],
+    ['nested "__proto__" key', packetOf(bytesOf(3), { meta: JSON.parse('{"a":[{"__proto__":{}}]}') }), 'ERR_TUN_FRAME_UNENCODABLE'],
+    ['"__proto__" key in a Map', packetOf(bytesOf(3), { meta: new Map([['__proto__', 1]]) }), 'ERR_TUN_FRAME_UNENCODABLE'],
     ['negative timestamp', packetOf(bytesOf(3), { timestamp: -1n }), 'ERR_TUN_FRAME_UNENCODABLE'],
     ['timestamp beyond u64', packetOf(bytesOf(3), { timestamp: 1n << 64n }), 'ERR_TUN_FRAME_UNENCODABLE'],
     ['header field out of range', packetOf(bytesOf(3), { virtioHeader: { ...HDR, gsoSize: 70000 } }), 'ERR_TUN_FRAME_UNENCODABLE'],
