@@ -2,16 +2,17 @@
  * The short fuzz pass inside `npm test`: every entry point (handleVirtioRead,
  * splitGso, handleGro, completeChecksum, every wire view constructor) for a few
  * thousand seeded iterations, in worker threads under the hang watchdog. The
- * long pass is `pnpm fuzz` (node packages/offload/dist/test/fuzz/run.js --long).
+ * long pass is `pnpm fuzz`.
  */
 import t from 'tap';
-import { fuzz } from './fuzz/supervisor.js';
+import { fuzz, suiteJobs } from '@tunpipe/testkit';
 import { TARGETS } from './fuzz/targets.js';
 
 const ITERATIONS = Number(process.env.FUZZ_ITERATIONS ?? 3000);
+const SUITE_URL = new URL('./fuzz/suite.js', import.meta.url);
 
 t.test(`every fuzz target survives ${ITERATIONS} seeded iterations`, async (t) => {
-  const result = await fuzz({ targets: TARGETS.map((x) => x.name), seed: 20_251_122, iterations: ITERATIONS, parallel: 2, stallMs: 20_000 });
+  const result = await fuzz({ jobs: await suiteJobs(SUITE_URL), seed: 20_251_122, iterations: ITERATIONS, parallel: 2, stallMs: 20_000 });
   for (const failure of result.failures) t.fail(`${failure.target} #${failure.iteration}: ${failure.error}`, { input: failure.input });
   t.equal(result.failures.length, 0, 'no failures');
   t.equal(result.reports.length, TARGETS.length, 'every target reported');
@@ -25,7 +26,7 @@ t.test(`every fuzz target survives ${ITERATIONS} seeded iterations`, async (t) =
 
 t.test('the watchdog turns a hang into a reported failure', async (t) => {
   const started = performance.now();
-  const result = await fuzz({ targets: ['selftest-hang'], seed: 1, iterations: 10, stallMs: 1_000 });
+  const result = await fuzz({ jobs: [{ suite: SUITE_URL, target: 'selftest-hang' }], seed: 1, iterations: 10, stallMs: 1_000 });
   t.equal(result.failures.length, 1);
   t.match(result.failures[0].error, /^hang: no progress for 1000 ms/);
   t.equal(result.failures[0].iteration, 0, 'names the iteration to replay');
@@ -33,7 +34,7 @@ t.test('the watchdog turns a hang into a reported failure', async (t) => {
 });
 
 t.test('an unknown target is reported, not thrown', async (t) => {
-  const result = await fuzz({ targets: ['no-such-target'], seed: 1, iterations: 1 });
+  const result = await fuzz({ jobs: [{ suite: SUITE_URL, target: 'no-such-target' }], seed: 1, iterations: 1 });
   t.equal(result.failures.length, 1);
   t.match(result.failures[0].error, /no fuzz target/);
 });

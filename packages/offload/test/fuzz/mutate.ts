@@ -5,7 +5,7 @@
  * header lengths, TCP data offset, protocol numbers).
  */
 import { writeHostU16 } from '../../src/virtio-net-hdr.js';
-import type { Prng } from './prng.js';
+import type { Prng } from '@tunpipe/testkit';
 
 /** Values that sit on boundaries the parsers check. */
 export const INTERESTING_U8 = [0, 1, 2, 4, 5, 6, 0x0f, 0x10, 0x11, 0x20, 0x2c, 0x3a, 0x40, 0x45, 0x46, 0x4f, 0x50, 0x60, 0x7f, 0x80, 0xf0, 0xfe, 0xff];

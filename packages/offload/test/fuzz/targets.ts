@@ -21,7 +21,6 @@ import {
   IpProtocol,
   Ipv4Packet,
   Ipv6Packet,
-  isTunError,
   onesComplementSum,
   splitGso,
   TcpSegment,
@@ -33,25 +32,11 @@ import {
 import { GuardedBuffers } from '../support/guarded-buffers.js';
 import { naiveSum } from '../support/naive-checksum.js';
 import { INTERESTING_U16, mutateBytes, mutateVirtioHeader } from './mutate.js';
-import type { Prng } from './prng.js';
+import type { Prng, FuzzTarget as SuiteTarget } from '@tunpipe/testkit';
 import type { Corpus } from './seeds.js';
 
-/** What the last iteration fed the code under test (for failure reports). */
-export interface FuzzInput {
-  bytes?: Uint8Array;
-  batch?: Uint8Array[];
-  note?: string;
-}
-
-/** One entry point. */
-export interface FuzzTarget {
-  /** Name used on the command line and in reports. */
-  readonly name: string;
-  /** Error codes this entry point may throw for bad input. */
-  readonly codes: readonly string[];
-  /** Runs one iteration; records its input in `input`; throws FuzzInvariantError on a violated invariant. */
-  run(rng: Prng, corpus: Corpus, input: FuzzInput): void;
-}
+/** One offload entry point: a testkit fuzz target over the offload corpus. */
+export type FuzzTarget = SuiteTarget<Corpus>;
 
 /** A violated invariant (as opposed to a documented TunError). */
 export class FuzzInvariantError extends Error {
@@ -382,8 +367,3 @@ export const HANG_SELF_TEST: FuzzTarget = {
     for (;;) x = (x * 1103515245 + 12345) | 0;
   },
 };
-
-/** True when `err` is acceptable for `target`: a TunError with one of its documented codes. */
-export function isDocumentedError(target: FuzzTarget, err: unknown): boolean {
-  return isTunError(err) && target.codes.includes(err.code);
-}

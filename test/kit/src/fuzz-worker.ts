@@ -1,12 +1,14 @@
 /**
- * Worker body of the fuzz supervisor: runs one target and posts its report or
- * its failure. Progress goes through the shared counter so the supervisor can
- * tell a slow iteration from a hung one.
+ * Worker body of the fuzz supervisor: imports a suite by URL, runs one target
+ * and posts its report or its failure. Progress goes through the shared counter
+ * so the supervisor can tell a slow iteration from a hung one.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { FuzzFailureError, runTarget, targetNamed } from './harness.js';
+import { FuzzFailureError, runTarget, targetNamed } from './fuzz-harness.js';
+import type { FuzzSuiteModule } from './fuzz-suite.js';
 
 interface Job {
+  suite: string;
   target: string;
   seed: number;
   iterations: number;
@@ -16,7 +18,8 @@ interface Job {
 
 const job = workerData as Job;
 try {
-  const report = runTarget(targetNamed(job.target), {
+  const { SUITE } = (await import(job.suite)) as FuzzSuiteModule;
+  const report = await runTarget(SUITE, targetNamed(SUITE, job.target), {
     seed: job.seed,
     iterations: job.iterations,
     from: job.from,

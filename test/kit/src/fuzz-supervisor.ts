@@ -4,11 +4,18 @@
  * worker is terminated and the hang reported with the iteration to replay.
  */
 import { Worker } from 'node:worker_threads';
-import type { FuzzFailure, TargetReport } from './harness.js';
+import type { FuzzFailure, TargetReport } from './fuzz-harness.js';
+
+/** One target of one suite module. */
+export interface FuzzJob {
+  /** URL of the suite module (exports `SUITE`). */
+  suite: URL | string;
+  target: string;
+}
 
 /** How to run. */
 export interface FuzzOptions {
-  targets: readonly string[];
+  jobs: readonly FuzzJob[];
   seed: number;
   iterations: number;
   /** First iteration (for replaying one). */
@@ -27,12 +34,13 @@ export interface FuzzResult {
   failures: FuzzFailure[];
 }
 
-function runOne(target: string, options: FuzzOptions): Promise<TargetReport | FuzzFailure> {
+function runOne(job: FuzzJob, options: FuzzOptions): Promise<TargetReport | FuzzFailure> {
+  const { target } = job;
   const progress = new SharedArrayBuffer(4);
   const counter = new Int32Array(progress);
   const from = options.from ?? 0;
-  const worker = new Worker(new URL('./worker.js', import.meta.url), {
-    workerData: { target, seed: options.seed, iterations: options.iterations, from, progress },
+  const worker = new Worker(new URL('./fuzz-worker.js', import.meta.url), {
+    workerData: { suite: String(job.suite), target, seed: options.seed, iterations: options.iterations, from, progress },
   });
   const stallMs = options.stallMs ?? 10_000;
   return new Promise((resolve) => {
@@ -43,6 +51,8 @@ function runOne(target: string, options: FuzzOptions): Promise<TargetReport | Fu
       if (settled) return;
       settled = true;
       clearInterval(watchdog);
+      // A target may leave handles behind (timers, streams): the worker is done either way.
+      void worker.terminate();
       resolve(value);
     };
     const watchdog = setInterval(() => {
@@ -51,7 +61,6 @@ function runOne(target: string, options: FuzzOptions): Promise<TargetReport | Fu
         last = now;
         lastChange = performance.now();
       } else if (performance.now() - lastChange > stallMs) {
-        void worker.terminate();
         finish({ target, seed: options.seed, iteration: from + now, error: `hang: no progress for ${stallMs} ms`, input: {} });
       }
     }, 250);
@@ -63,13 +72,13 @@ function runOne(target: string, options: FuzzOptions): Promise<TargetReport | Fu
   });
 }
 
-/** Runs every target of `options`; resolves when all are done. */
+/** Runs every job of `options`; resolves when all are done. */
 export async function fuzz(options: FuzzOptions): Promise<FuzzResult> {
-  const queue = [...options.targets];
+  const queue = [...options.jobs];
   const result: FuzzResult = { reports: [], failures: [] };
   const lane = async () => {
-    for (let target = queue.shift(); target !== undefined; target = queue.shift()) {
-      const outcome = await runOne(target, options);
+    for (let job = queue.shift(); job !== undefined; job = queue.shift()) {
+      const outcome = await runOne(job, options);
       if ('error' in outcome) result.failures.push(outcome);
       else {
         result.reports.push(outcome);
@@ -79,4 +88,10 @@ export async function fuzz(options: FuzzOptions): Promise<FuzzResult> {
   };
   await Promise.all(Array.from({ length: Math.max(1, options.parallel ?? 2) }, lane));
   return result;
+}
+
+/** The jobs for every (non-hidden) target of the suite at `suite`, or only those named. */
+export async function suiteJobs(suite: URL | string, only: readonly string[] = []): Promise<FuzzJob[]> {
+  const { SUITE } = (await import(String(suite))) as { SUITE: { targets: readonly { name: string }[] } };
+  return SUITE.targets.filter((t) => only.length === 0 || only.includes(t.name)).map((t) => ({ suite, target: t.name }));
 }
