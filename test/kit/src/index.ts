@@ -26,3 +26,4 @@ export type { FuzzInput, FuzzTarget, FuzzSuite, FuzzSuiteModule } from './fuzz-s
 export { runTarget, targetNamed, FuzzFailureError, type TargetReport, type FuzzFailure } from './fuzz-harness.js';
 export { fuzz, suiteJobs, type FuzzJob, type FuzzOptions, type FuzzResult } from './fuzz-supervisor.js';
 export { runFuzzCli, parseFuzzArgs, type FuzzCliArgs } from './fuzz-cli.js';
+export { mutateBytes, concat, toHex, fromHex, INTERESTING_U8, INTERESTING_U16 } from './fuzz-mutate.js';
