@@ -195,3 +195,7 @@ export const EEXIST = 17;
 export const ENETUNREACH = 101;
 export const EADDRNOTAVAIL = 99;
 export const ESRCH = 3;
+
+// <linux/prctl.h>: no_new_privs (execve can no longer grant privileges: setuid bits, file capabilities).
+export const PR_SET_NO_NEW_PRIVS = 38;
+export const PR_GET_NO_NEW_PRIVS = 39;

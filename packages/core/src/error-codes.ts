@@ -5,8 +5,9 @@
  * Users and tests match on the code, never on the message.
  *
  * Invalid-input codes are thrown by `validate.ts` before any system call, so a
- * rejected build leaves nothing behind. The last four come from the rtnetlink and
- * netns modules, which every configuration call goes through.
+ * rejected build leaves nothing behind. NETLINK..NETNS come from the rtnetlink and
+ * netns modules, which every configuration call goes through; PRIVILEGES from
+ * `dropPrivileges`.
  */
 export const DeviceErrorCode = {
   /** Interface name: empty, longer than 15 bytes, `.`/`..`, or contains `/`, `:`, whitespace or NUL. */
@@ -61,6 +62,8 @@ export const DeviceErrorCode = {
   NO_DEVICE: 'ERR_TUN_NO_DEVICE',
   /** Opening or entering a network namespace failed (`moveToNetns` with an unknown name, no CAP_SYS_ADMIN for setns). */
   NETNS: 'ERR_TUN_NETNS',
+  /** `dropPrivileges` failed: setgroups/setresgid/setresuid refused (EPERM: no CAP_SETUID/CAP_SETGID), or the check afterwards found ids or capabilities left over. */
+  PRIVILEGES: 'ERR_TUN_PRIVILEGES',
 } as const;
 
 /** One of the device layer's error codes. */

@@ -35,3 +35,4 @@ export { Device, type DeviceAddress, type RecvOptions, type RouteOptions, type A
 export { DeviceErrorCode } from './error-codes.js';
 export { type Layer, type MacInput } from './validate.js';
 export { type OffloadState, TCP_OFFLOAD_MASK, UDP_OFFLOAD_MASK } from './tun-fd.js';
+export { dropPrivileges, processCredentials, type DropPrivilegesOptions, type ProcessCredentials, type IdTriple } from './privileges.js';

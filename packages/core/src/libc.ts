@@ -50,6 +50,20 @@ export const sys = {
   /** cpu_set_t as a buffer (128 bytes = 1024 CPUs). pid 0 is the calling thread. */
   schedSetaffinity: libc.func('int sched_setaffinity(int pid, unsigned long size, const void *mask)') as (pid: number, size: number, mask: ArrayBufferView) => number,
   schedGetaffinity: libc.func('int sched_getaffinity(int pid, unsigned long size, void *mask)') as (pid: number, size: number, mask: ArrayBufferView) => number,
+  /** Supplementary groups of the process (glibc applies it to every thread). `list`: gid_t[size] as a Uint32Array. */
+  setgroups: libc.func('int setgroups(unsigned long size, const void *list)') as (size: number, list: ArrayBufferView) => number,
+  /** Supplementary groups of the calling thread; `size` 0 returns their count. `list`: gid_t[size] as a Uint32Array. */
+  getgroups: libc.func('int getgroups(int size, void *list)') as (size: number, list: ArrayBufferView | null) => number,
+  /** Real, effective and saved-set user ids (glibc applies it to every thread); 0xffffffff (-1) leaves one unchanged. */
+  setresuid: libc.func('int setresuid(uint32_t ruid, uint32_t euid, uint32_t suid)') as (ruid: number, euid: number, suid: number) => number,
+  /** Real, effective and saved-set group ids (glibc applies it to every thread); 0xffffffff (-1) leaves one unchanged. */
+  setresgid: libc.func('int setresgid(uint32_t rgid, uint32_t egid, uint32_t sgid)') as (rgid: number, egid: number, sgid: number) => number,
+  /** Reads real, effective and saved-set user ids into three 1-element Uint32Arrays. */
+  getresuid: libc.func('int getresuid(void *ruid, void *euid, void *suid)') as (ruid: Uint32Array, euid: Uint32Array, suid: Uint32Array) => number,
+  /** Reads real, effective and saved-set group ids into three 1-element Uint32Arrays. */
+  getresgid: libc.func('int getresgid(void *rgid, void *egid, void *sgid)') as (rgid: Uint32Array, egid: Uint32Array, sgid: Uint32Array) => number,
+  /** prctl(2) with its four integer arguments (PR_SET_NO_NEW_PRIVS...). */
+  prctl: libc.func('int prctl(int option, unsigned long arg2, unsigned long arg3, unsigned long arg4, unsigned long arg5)') as (option: number, arg2: number, arg3: number, arg4: number, arg5: number) => number,
 };
 
 /** errno of the last failed call on this thread. */
