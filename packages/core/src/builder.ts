@@ -19,7 +19,7 @@
  */
 import { TunError } from '@tunpipe/offload';
 import {
-  IFF_TUN, IFF_TAP, IFF_NO_PI, IFF_MULTI_QUEUE, IFF_VNET_HDR, VIRTIO_NET_HDR_LEN,
+  IFF_TUN, IFF_TAP, IFF_NO_PI, IFF_MULTI_QUEUE, IFF_VNET_HDR, IFF_UP, VIRTIO_NET_HDR_LEN,
 } from './constants.js';
 import { Ifreq } from './ifreq.js';
 import {
@@ -243,7 +243,9 @@ function buildDevice(o: DeviceOptions): Device {
       rtnl.addAddress(ifindex, destination === undefined ? { address, prefix } : { address, prefix, peer: destination });
     }
     for (const { address, prefix } of o.ipv6) rtnl.addAddress(ifindex, { address, prefix });
-    if (o.enable) rtnl.setLinkUp(ifindex, true);
+    // Already up (attaching to a persistent device): no request, so an owner
+    // without CAP_NET_ADMIN can attach with the default options.
+    if (o.enable && (link.flags & IFF_UP) === 0) rtnl.setLinkUp(ifindex, true);
 
     const device = createDevice({
       fd,
