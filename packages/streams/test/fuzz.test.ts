@@ -1,0 +1,66 @@
+/**
+ * The short streams fuzz pass inside `npm test` (decodeFrames, frameBody,
+ * pcapWriter: a few thousand seeded iterations each, in worker threads under the
+ * hang watchdog; the long pass is `pnpm fuzz`), and the outside oracle for the
+ * pcap writer: files written from fuzz scenarios (every seed case, then random
+ * ones, odd, empty, over-snaplen and huge packets) are read by `tcpdump -r`,
+ * which must accept every file and list every record.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import { fuzz, mixSeed, Prng, runCommand, suiteJobs } from '@tunpipe/testkit';
+import { PcapWriter } from '../src/pcap-writer.js';
+import { loadCorpus } from './fuzz/seeds.js';
+import { pcapScenario, pcapWriterOptions, TARGETS, writePcapScenario, type PcapScenario } from './fuzz/targets.js';
+
+const ITERATIONS = Number(process.env.FUZZ_ITERATIONS ?? 3000);
+
+t.test(`every streams fuzz target survives ${ITERATIONS} seeded iterations`, async (t) => {
+  const result = await fuzz({ jobs: await suiteJobs(new URL('./fuzz/suite.js', import.meta.url)), seed: 20_261_122, iterations: ITERATIONS, parallel: 2, stallMs: 20_000 });
+  for (const failure of result.failures) t.fail(`${failure.target} #${failure.iteration}: ${failure.error}`, { input: failure.input });
+  t.equal(result.failures.length, 0, 'no failures');
+  t.equal(result.reports.length, TARGETS.length, 'every target reported');
+  for (const report of result.reports) {
+    t.equal(report.iterations, ITERATIONS, `${report.target}: ${report.ok} ok, errors ${JSON.stringify(report.errors)}`);
+    t.ok(report.ok > ITERATIONS / 20, `${report.target}: inputs are accepted`);
+    // The decoders must also see refusals, or the generators are not doing their job.
+    if (report.target !== 'pcapWriter') t.ok((report.errors['ERR_TUN_FRAME_MALFORMED'] ?? 0) > 0, `${report.target}: malformed bodies are refused`);
+  }
+  const decode = result.reports.find((r) => r.target === 'decodeFrames');
+  for (const code of ['ERR_TUN_FRAME_TOO_LARGE', 'ERR_TUN_FRAME_TRUNCATED']) t.ok((decode?.errors[code] ?? 0) > 0, `decodeFrames reaches ${code}`);
+});
+
+t.test('tcpdump -r reads every pcap a fuzz scenario writes', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'tp-bad-pcap-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const corpus = loadCorpus();
+  // The seed cases as they are (direct writes, no drops), then seeded random scenarios.
+  const scenarios: PcapScenario[] = corpus.pcapCases.map((c) => ({
+    options: { snaplen: c.snaplen, bufferSize: c.bufferSize, precision: c.precision, linkType: c.linkType, maxPendingBytes: 16 * 1024 * 1024 },
+    packets: c.sizes.map((size) => ({ size, timestamp: undefined, as: 'bytes' as const, via: 'write' as const })),
+    tap: false,
+    slowSink: false,
+  }));
+  for (let i = 0; i < 24; i++) scenarios.push(pcapScenario(new Prng(mixSeed(0x9ca9, i)), corpus));
+  let records = 0;
+  let oddOrEmpty = 0;
+  let overSnaplen = 0;
+  for (const [i, s] of scenarios.entries()) {
+    const file = join(dir, `s${i}.pcap`);
+    const writer = new PcapWriter(file, pcapWriterOptions(s));
+    const { written } = await writePcapScenario(s, writer);
+    await writer.close();
+    // Decoded once (every record dissected, its output discarded), then counted.
+    const r = await runCommand('tcpdump', ['-r', file, '-nn', '-vv', '-X'], { timeoutMs: 30_000, maxOutputBytes: 256 * 1024 * 1024 });
+    t.equal(r.code, 0, `scenario ${i}: tcpdump dissects the file (${r.stderr.trim().split('\n').at(-1)})`);
+    const count = await runCommand('tcpdump', ['-r', file, '--count'], { timeoutMs: 30_000 });
+    t.equal(count.code, 0, `scenario ${i}: tcpdump --count accepts the file`);
+    t.match(count.stdout, new RegExp(`^${written.length} packets?\\b`, 'm'), `scenario ${i}: tcpdump counts all ${written.length} records`);
+    records += written.length;
+    oddOrEmpty += written.filter((w) => w.size === 0 || w.size % 2 === 1).length;
+    overSnaplen += written.filter((w) => w.size > s.options.snaplen).length;
+  }
+  t.ok(oddOrEmpty > 20 && overSnaplen > 10, `${records} records, ${oddOrEmpty} odd or empty, ${overSnaplen} over snaplen`);
+});
