@@ -21,7 +21,7 @@ import { pathToFileURL } from 'node:url';
 import { isAbsolute, resolve } from 'node:path';
 import { sys, Device, DeviceBuilder, constants as C } from '@tunpipe/core';
 import { TunError, IDEAL_BATCH_SIZE } from '@tunpipe/offload';
-import { SlotRing, RingState, RingFailure, TAIL } from './slot-ring.js';
+import { SlotRing, RingState, RingFailure, TAIL, nextPowerOfTwo, slotRingByteLength } from './slot-ring.js';
 import { QueueControl, STOP, REQ_SEQ, REQ_OP, DONE_SEQ, RESULT, LIFE, QueueOp, WorkerLife } from './queue-control.js';
 import { Doorbell } from './doorbell.js';
 import { StatsTable, type QueueStats, type StatTotals } from './queue-stats.js';
@@ -75,9 +75,9 @@ export interface OpenQueuesOptions {
    * virtio_net_hdr (relays that pass superpackets through). TAP devices always keep.
    */
   mode?: QueueMode;
-  /** RX ring slots per queue (power of two). Default 1024, or 256 when slots hold superpackets (keep mode). */
+  /** RX ring slots per queue (rounded up to a power of two; a ring is at most 1 GiB). Default 1024, or 256 when slots hold superpackets (keep mode). */
   rxSlots?: number;
-  /** TX ring slots per queue (power of two). Default 256. */
+  /** TX ring slots per queue (rounded up to a power of two; a ring is at most 1 GiB). Default 256. */
   txSlots?: number;
   /** Largest packet an RX slot holds. Default: 65536 in keep mode on offload devices, else the MTU (at least 1500) plus link headers. */
   rxPacketCapacity?: number;
@@ -153,6 +153,16 @@ function positiveInt(value: unknown, name: string, max: number): number {
   return value;
 }
 
+/** Largest ring (slots x slot stride) a queue may allocate: 1 GiB. */
+const MAX_RING_BYTES = 1 << 30;
+
+/** Throws ERR_TUN_INVALID_ARGUMENT when a ring of `slots` x `capacity` would exceed MAX_RING_BYTES. */
+function ringBytes(slots: number, capacity: number, which: 'RX' | 'TX'): number {
+  const bytes = slotRingByteLength(nextPowerOfTwo(Math.max(2, slots)), capacity);
+  if (bytes > MAX_RING_BYTES) throw invalid(`a ${which} ring of ${slots} slots x ${capacity} bytes needs ${bytes} bytes, more than ${MAX_RING_BYTES}`);
+  return bytes;
+}
+
 function handlerUrl(handler: string | URL): string {
   if (handler instanceof URL) return handler.href;
   if (typeof handler !== 'string' || handler === '') throw invalid('handler must be a module path or URL');
@@ -186,6 +196,10 @@ export async function openQueues(options: OpenQueuesOptions): Promise<QueueSet> 
   const txCapacity = positiveInt(options.txPacketCapacity ?? 65536, 'txPacketCapacity', 65536);
   const maxBatch = positiveInt(options.maxBatch ?? 256, 'maxBatch', 1 << 16);
   const maxOutstanding = positiveInt(options.maxOutstanding ?? 16, 'maxOutstanding', 4096);
+  // Checked here too (the set checks them again with the device defaults): nothing is built with bad values.
+  if (options.rxSlots !== undefined) positiveInt(options.rxSlots, 'rxSlots', 1 << 20);
+  if (options.rxPacketCapacity !== undefined) positiveInt(options.rxPacketCapacity, 'rxPacketCapacity', 65536);
+  ringBytes(txSlots, txCapacity, 'TX');
   const statsInterval = options.statsInterval ?? 1000;
   if (typeof statsInterval !== 'number' || !(statsInterval >= 0)) throw invalid('statsInterval must be >= 0');
   const handler = options.handler === undefined ? null : { url: handlerUrl(options.handler), data: options.handlerData };
@@ -233,11 +247,19 @@ export async function openQueues(options: OpenQueuesOptions): Promise<QueueSet> 
     throw e;
   }
 
-  const set = new QueueSet(devices, fds, {
-    queues, mode, batchSize, txSlots, txCapacity, maxBatch, maxOutstanding, handler, handlerErrors, affinity, statsInterval,
-    rxSlots: options.rxSlots, rxCapacity: options.rxPacketCapacity, onHandlerError: options.onHandlerError,
-    execArgv: options.execArgv === undefined ? undefined : checkExecArgv(options.execArgv),
-  });
+  let set: QueueSet;
+  try {
+    set = new QueueSet(devices, fds, {
+      queues, mode, batchSize, txSlots, txCapacity, maxBatch, maxOutstanding, handler, handlerErrors, affinity, statsInterval,
+      rxSlots: options.rxSlots, rxCapacity: options.rxPacketCapacity, onHandlerError: options.onHandlerError,
+      execArgv: options.execArgv === undefined ? undefined : checkExecArgv(options.execArgv),
+    });
+  } catch (e) {
+    // The set never owned the fds: close them (and the devices) as a failed build would.
+    for (const list of fds) for (const fd of list) sys.close(fd);
+    for (const d of devices) d.close();
+    throw e instanceof RangeError ? invalid(`the queue rings cannot be allocated: ${e.message}`) : e;
+  }
   try {
     await set.start();
   } catch (e) {
@@ -303,6 +325,7 @@ export class QueueSet implements AsyncDisposable {
       const rxSlots = config.rxSlots ?? (superSlots ? 256 : 1024);
       positiveInt(rxSlots, 'rxSlots', 1 << 20);
       positiveInt(rxCapacity, 'rxPacketCapacity', 65536);
+      ringBytes(rxSlots, rxCapacity, 'RX');
       return fds[d]!.map((fd, q) => ({
         device: d,
         queue: q,

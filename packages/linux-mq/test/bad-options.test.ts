@@ -1,0 +1,117 @@
+/**
+ * `openQueues` refuses bad options (queue counts, ring and slot sizes, batch
+ * limits, mode, handler path and policy, affinity, worker options) with their
+ * exact code, and a refused open leaves nothing: `ip -j -d link` of the test's
+ * namespace, this process's open fds and its thread count are the same before
+ * and after every row. Each row names a device, so a build that slipped through
+ * validation and was not cleaned up shows in `ip link`.
+ */
+import t from 'tap';
+import { DeviceBuilder } from '@tunpipe/core';
+import { createNetns, openFds, requireNetAdmin, threadCount, type Netns } from '@tunpipe/testkit';
+import { openQueues, type OpenQueuesOptions } from '../src/queue-set.js';
+
+/** One refused option set: the options (without devices unless given) and the code. */
+interface BadOptions {
+  label: string;
+  /** Deliberately mistyped values included, as JavaScript callers may pass them. */
+  options: Record<string, unknown>;
+  code: string;
+  /** Replaces the default `devices` (a builder naming tpbadq0). */
+  devices?: () => unknown;
+}
+
+const NAME = 'tpbadq0';
+const builder = () => new DeviceBuilder().name(NAME);
+
+const ROWS: BadOptions[] = [
+  // devices
+  { label: 'devices missing', options: {}, devices: () => undefined, code: 'ERR_TUN_INVALID_ARGUMENT' },
+  { label: 'devices empty', options: {}, devices: () => [], code: 'ERR_TUN_INVALID_ARGUMENT' },
+  { label: 'a device that is a plain object', options: {}, devices: () => [{ name: NAME }], code: 'ERR_TUN_INVALID_ARGUMENT' },
+  { label: 'a valid builder then junk', options: {}, devices: () => [builder(), 'tpbadq1'], code: 'ERR_TUN_INVALID_ARGUMENT' },
+  // queue counts
+  { label: 'queues 0', options: { queues: 0 }, code: 'ERR_TUN_INVALID_ARGUMENT' },
+  { label: 'queues 257', options: { queues: 257 }, code: 'ERR_TUN_INVALID_ARGUMENT' },
+  { label: 'queues 1.5', options: { queues: 1.5 }, code: 'ERR_TUN_INVALID_ARGUMENT' },
+  { label: 'queues "2"', options: { queues: '2' }, code: 'ERR_TUN_INVALID_ARGUMENT' },
+  { label: 'queues NaN', options: { queues: Number.NaN }, code: 'ERR_TUN_INVALID_ARGUMENT' },
+  // mode and policies
+  { label: 'mode "fast"', options: { mode: 'fast' }, code: 'ERR_TUN_INVALID_ARGUMENT' },
+  { label: 'mode "KEEP"', options: { mode: 'KEEP' }, code: 'ERR_TUN_INVALID_ARGUMENT' },
+  { label: 'handlerErrors "ignore"', options: { handlerErrors: 'ignore' }, code: 'ERR_TUN_INVALID_ARGUMENT' },
+  { label: 'affinity "all"', options: { affinity: 'all' }, code: 'ERR_TUN_INVALID_ARGUMENT' },
+  // ring and slot sizes (a ring is at most 1 GiB)
+  { label: 'rxSlots 0', options: { rxSlots: 0 }, code: 'ERR_TUN_INVALID_ARGUMENT' },
+  { label: 'rxSlots 1.5', options: { rxSlots: 1.5 }, code: 'ERR_TUN_INVALID_ARGUMENT' },
+  { label: 'rxSlots 2^20 + 1', options: { rxSlots: (1 << 20) + 1 }, code: 'ERR_TUN_INVALID_ARGUMENT' },
+  { label: 'rxSlots "64"', options: { rxSlots: '64' }, code: 'ERR_TUN_INVALID_ARGUMENT' },
+  { label: 'rxPacketCapacity 0', options: { rxPacketCapacity: 0 }, code: 'ERR_TUN_INVALID_ARGUMENT' },
+  { label: 'rxPacketCapacity 65537', options: { rxPacketCapacity: 65537 }, code: 'ERR_TUN_INVALID_ARGUMENT' },
+  { label: 'rx ring of 2^20 slots x 64 KiB (64 GiB)', options: { rxSlots: 1 << 20, rxPacketCapacity: 65536 }, code: 'ERR_TUN_INVALID_ARGUMENT' },
+  { label: 'txSlots 0', options: { txSlots: 0 }, code: 'ERR_TUN_INVALID_ARGUMENT' },
+  { label: 'txSlots -256', options: { txSlots: -256 }, code: 'ERR_TUN_INVALID_ARGUMENT' },
+  { label: 'txSlots 2^20 + 1', options: { txSlots: (1 << 20) + 1 }, code: 'ERR_TUN_INVALID_ARGUMENT' },
+  { label: 'txPacketCapacity 0', options: { txPacketCapacity: 0 }, code: 'ERR_TUN_INVALID_ARGUMENT' },
+  { label: 'tx ring of 2^15 slots x 64 KiB (2 GiB)', options: { txSlots: 1 << 15, txPacketCapacity: 65536 }, code: 'ERR_TUN_INVALID_ARGUMENT' },
+  { label: 'txPacketCapacity 65537', options: { txPacketCapacity: 65537 }, code: 'ERR_TUN_INVALID_ARGUMENT' },
+  { label: 'tx ring of 2^20 slots x 64 KiB (64 GiB)', options: { txSlots: 1 << 20, txPacketCapacity: 65536 }, code: 'ERR_TUN_INVALID_ARGUMENT' },
+  // batch limits
+  { label: 'batchSize 0', options: { batchSize: 0 }, code: 'ERR_TUN_INVALID_ARGUMENT' },
+  { label: 'batchSize 4097', options: { batchSize: 4097 }, code: 'ERR_TUN_INVALID_ARGUMENT' },
+  { label: 'maxBatch 0', options: { maxBatch: 0 }, code: 'ERR_TUN_INVALID_ARGUMENT' },
+  { label: 'maxBatch 65537', options: { maxBatch: 65537 }, code: 'ERR_TUN_INVALID_ARGUMENT' },
+  { label: 'maxOutstanding 0', options: { maxOutstanding: 0 }, code: 'ERR_TUN_INVALID_ARGUMENT' },
+  { label: 'maxOutstanding 4097', options: { maxOutstanding: 4097 }, code: 'ERR_TUN_INVALID_ARGUMENT' },
+  { label: 'statsInterval -1', options: { statsInterval: -1 }, code: 'ERR_TUN_INVALID_ARGUMENT' },
+  { label: 'statsInterval NaN', options: { statsInterval: Number.NaN }, code: 'ERR_TUN_INVALID_ARGUMENT' },
+  // handler path and worker options
+  { label: 'handler ""', options: { handler: '' }, code: 'ERR_TUN_INVALID_ARGUMENT' },
+  { label: 'handler 42', options: { handler: 42 }, code: 'ERR_TUN_INVALID_ARGUMENT' },
+  { label: 'handler module that does not exist', options: { handler: '/nonexistent/tp-bad-handler.js' }, code: 'ERR_TUN_HANDLER' },
+  { label: 'handler URL that does not exist', options: { handler: new URL('file:///nonexistent/tp-bad-handler.mjs') }, code: 'ERR_TUN_HANDLER' },
+  { label: 'execArgv a string', options: { execArgv: '--inspect' }, code: 'ERR_TUN_INVALID_ARGUMENT' },
+  { label: 'execArgv [1]', options: { execArgv: [1] }, code: 'ERR_TUN_INVALID_ARGUMENT' },
+  // combinations the kernel device cannot serve
+  { label: 'packet information with a virtio header', options: {}, devices: () => [builder().packetInformation(true).offload(true)], code: 'ERR_TUN_NOT_SUPPORTED' },
+];
+
+function links(ns: Netns): unknown {
+  return ns.ipJsonSync('-d', 'link', 'show');
+}
+
+/** The thread count once it stops falling (workers of a refused open exit asynchronously), within `ms`. */
+async function settledThreads(atMost: number, ms = 5000): Promise<number> {
+  const deadline = performance.now() + ms;
+  let n = threadCount();
+  while (n > atMost && performance.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 50));
+    n = threadCount();
+  }
+  return n;
+}
+
+t.test(`${ROWS.length} bad openQueues options: exact code, ip link, fds and threads unchanged`, async (t) => {
+  if (!requireNetAdmin(t)) return;
+  const ns = createNetns(t, 'bad-opts');
+  const entry = ns.enter();
+  t.teardown(() => entry.exit());
+  const before = links(ns);
+  const fds = openFds();
+  const threads = threadCount();
+  for (const row of ROWS) {
+    const devices = row.devices ? row.devices() : [builder()];
+    let code: string;
+    try {
+      const set = await openQueues({ ...row.options, devices } as OpenQueuesOptions);
+      await set.close();
+      code = 'opened without error';
+    } catch (e) {
+      code = (e as { code?: string }).code ?? `uncoded ${String(e)}`;
+    }
+    t.equal(code, row.code, row.label);
+    t.same(links(ns), before, `${row.label}: ip link unchanged`);
+    t.equal(openFds(), fds, `${row.label}: no fd left open`);
+    t.ok((await settledThreads(threads)) <= threads, `${row.label}: no thread left`);
+  }
+});
