@@ -25,6 +25,8 @@
  * point of view: getresuid/getresgid/getgroups, then the Uid/Gid and capability
  * lines of every thread in /proc/self/task, then an attempt to become root again
  * (which must fail). There is deliberately no option to keep capabilities.
+ * (Node's `process.setgroups/setgid/setuid` can reach the same ids, but nothing
+ * enforces the order, sets no_new_privs or checks the result on every thread.)
  *
  * What keeps working afterwards: packet I/O on the fds already open (Device
  * send/recv, queue workers). What stops working: creating or attaching devices
