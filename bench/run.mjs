@@ -2,127 +2,138 @@
 /**
  * `pnpm bench`: every benchmark suite, one after another (never part of `npm test`).
  *
- *   pnpm bench [--quick] [--suite offload,drain,streams,relay]
+ *   pnpm bench [--quick] [--suite offload,drain,relay,memory]
  *
  * offload  per-core micro-benchmarks of @tunpipe/offload (checksum, split, GRO)
- * drain    256k queued 64-byte packets read by linux-mq workers vs a C read loop
- * streams  the same drain through tun.readable / tun.batches vs the C loop
- * relay    ../shared/bench/run.sh with the C reference relays and tunpipe's relays
- *          interleaved in one run (ratios to `cfwd -m vnet`, the first mode)
+ * drain    256k queued 64-byte packets read by a C loop, linux-mq worker rings,
+ *          tun.batches, tun.readable, RxJS packets$ and a koffi loop (drain/drain-suite.mjs)
+ * relay    ../shared/bench/run.sh with the C relays, tunpipe's relays and the Node
+ *          alternatives interleaved in one run (relay/relay-suite.mjs)
+ * memory   RSS of the tunpipe relay with 1 and 2 queues under tcp4 load (memory/memory-suite.mjs)
  *
- * --quick shortens every suite (fewer repetitions, shorter runs). drain, streams
- * and relay need root (they create devices in private namespaces). Raw output of
- * each suite goes to bench/results/<time>/<suite>.log; a summary is printed.
+ * --quick: 1 repetition of every suite, 3 s per relay test. drain, relay and
+ * memory need root (they create devices in private namespaces; the relay and
+ * memory suites hold /tmp/tp-relay-bench.lock around each run.sh).
+ * Writes bench/results/<time>/: results.json (everything), summary.md (the
+ * tables), relay.svg (the relay chart), one log per suite. `node bench/report.mjs`
+ * then puts the tables into BENCHMARKS.md and the README.
  */
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, createWriteStream } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { machineFacts } from './machine.mjs';
+import { relaySuite } from './relay/relay-suite.mjs';
+import { memorySuite } from './memory/memory-suite.mjs';
+import { relayRatioSvg } from './relay/ratio-chart.mjs';
+import { machineTable, relayTables, drainTable, offloadTable, memoryTable, headlineTable } from './report-tables.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
+const SUITES = ['offload', 'drain', 'relay', 'memory'];
 const { values } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
-    suite: { type: 'string', default: 'offload,drain,streams,relay' },
+    suite: { type: 'string', default: SUITES.join(',') },
   },
 });
 const quick = values.quick;
 const suites = values.suite.split(',').map((s) => s.trim()).filter(Boolean);
+for (const s of suites) {
+  if (!SUITES.includes(s)) {
+    console.error(`bench: unknown suite ${s} (${SUITES.join(', ')})`);
+    process.exit(2);
+  }
+}
 const stamp = new Date().toISOString().replace(/[:.]/g, '-');
 const outDir = join(here, 'results', stamp);
 mkdirSync(outDir, { recursive: true });
 
-/** Runs a command, teeing its output to the suite's log; resolves with the output. */
-function run(label, cmd, args, env = {}) {
+const machine = machineFacts();
+writeFileSync(join(outDir, 'lscpu.txt'), machine.lscpu);
+delete machine.lscpu;
+const results = {
+  version: 1,
+  command: `pnpm bench${quick ? ' --quick' : ''}${values.suite !== SUITES.join(',') ? ` --suite ${values.suite}` : ''}`,
+  quick,
+  started: new Date().toISOString(),
+  finished: null,
+  machine,
+  durations: {},
+  suites: {},
+};
+const save = () => writeFileSync(join(outDir, 'results.json'), JSON.stringify(results, null, 2) + '\n');
+const log = (line) => console.log(line);
+
+/** Runs a command with its output teed to the suite's log; resolves with `{ code, out }`. */
+function run(label, cmd, args) {
   return new Promise((resolve) => {
-    const log = createWriteStream(join(outDir, `${label}.log`), { flags: 'a' });
-    const child = spawn(cmd, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const file = createWriteStream(join(outDir, `${label}.log`), { flags: 'a' });
+    const child = spawn(cmd, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     const onData = (d) => {
       out += d;
-      log.write(d);
+      file.write(d);
       process.stdout.write(d);
     };
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
     child.on('close', (code) => {
-      log.end();
+      file.end();
       resolve({ code, out });
-    });
-    child.on('error', (e) => {
-      log.end();
-      resolve({ code: -1, out: String(e) });
     });
   });
 }
 
-const summary = [];
+const suite = {
+  async offload() {
+    const r = {};
+    for (const name of ['checksum', 'split', 'gro']) {
+      const { code, out } = await run('offload', process.execPath, [join(here, 'offload', `${name}.mjs`)]);
+      const line = out.trim().split('\n').at(-1);
+      r[name] = code === 0 ? JSON.parse(line) : { error: `exit ${code}` };
+    }
+    return r;
+  },
+  async drain() {
+    const json = join(outDir, 'drain.json');
+    const { code } = await run('drain', process.execPath, [join(here, 'drain', 'drain.mjs'), '--reps', quick ? '1' : '3', '--json', json]);
+    return code === 0 ? JSON.parse(readFileSync(json, 'utf8')) : { error: `exit ${code}` };
+  },
+  async relay() {
+    const r = await relaySuite({ quick, outDir, log });
+    if (r.tests.length) writeFileSync(join(outDir, 'relay.svg'), relayRatioSvg(r));
+    return r;
+  },
+  memory: () => memorySuite({ quick, outDir, log }),
+};
 
-async function offload() {
-  for (const name of ['checksum', 'split', 'gro']) {
-    const r = await run('offload', process.execPath, [join(here, 'offload', `${name}.mjs`)]);
-    summary.push(`offload/${name}: ${r.code === 0 ? 'ok' : `exit ${r.code}`}`);
-  }
-}
-
-async function drain() {
-  const reps = quick ? '1' : '3';
-  const r = await run('drain', process.execPath, [join(here, 'drain', 'drain.mjs'), '--reps', reps]);
-  const ratio = /ratio[^\n]*/i.exec(r.out)?.[0];
-  summary.push(`drain: ${r.code === 0 ? ratio ?? 'ok' : `exit ${r.code}`}`);
-}
-
-async function streams() {
-  const reps = quick ? '1' : '3';
-  const r = await run('streams', process.execPath, [join(here, 'streams', 'drain.mjs'), '--reps', reps]);
-  summary.push(`streams drain: ${r.code === 0 ? 'ok (ratios in streams.log)' : `exit ${r.code}`}`);
-}
-
-async function relay() {
-  const shared = join(root, '..', 'shared', 'bench');
-  if (!existsSync(join(shared, 'run.sh'))) {
-    summary.push(`relay: skipped: the C reference harness is not at ${shared}`);
-    return;
-  }
-  // shared/ is read-only: build the harness in a scratch copy.
-  const work = mkdtempSync(join(tmpdir(), 'tunpipe-bench-'));
-  cpSync(shared, work, { recursive: true });
-  const node = process.execPath;
-  const relayJs = join(here, 'relay', 'relay.mjs');
-  const pipeJs = join(here, 'streams', 'relay-pipe.mjs');
-  const modes = [
-    'vnet',
-    'plain',
-    'mqvnet',
-    `tp-keep=${node} ${relayJs} --mode keep`,
-    `tp-keep-2q=${node} ${relayJs} --mode keep --queues 2`,
-    `tp-split=${node} ${relayJs} --mode split`,
-    `tp-streams=${node} ${pipeJs} --mode keep`,
-  ];
-  const env = {
-    REPS: quick ? '1' : '3',
-    DURATION: quick ? '3' : '10',
-    TESTS: quick ? 'tcp1 udpmm64' : 'tcp1 tcp4 tcp1v6 udpmm64',
-    OUT: join(outDir, 'relay'),
-  };
-  const r = await run('relay', 'bash', [join(work, 'run.sh'), ...modes], env);
-  rmSync(work, { recursive: true, force: true });
-  const table = existsSync(join(env.OUT, 'summary.txt')) ? readFileSync(join(env.OUT, 'summary.txt'), 'utf8') : '';
-  summary.push(`relay: ${r.code === 0 ? 'ok' : `exit ${r.code}`}\n${table}`);
-}
-
-const table = { offload, drain, streams, relay };
-for (const s of suites) {
-  if (!(s in table)) {
-    console.error(`bench: unknown suite ${s} (offload, drain, streams, relay)`);
-    process.exit(2);
-  }
-}
 for (const s of suites) {
   console.log(`\n=== ${s}${quick ? ' (quick)' : ''} ===`);
-  await table[s]();
+  const t0 = Date.now();
+  try {
+    results.suites[s] = await suite[s]();
+  } catch (e) {
+    console.error(`bench: suite ${s} failed: ${e.stack ?? e}`);
+    results.suites[s] = { error: String(e.message ?? e) };
+  }
+  results.durations[s] = Math.round((Date.now() - t0) / 1000);
+  save();
 }
-console.log(`\n=== summary (logs in ${outDir}) ===\n${summary.join('\n')}`);
+results.finished = new Date().toISOString();
+save();
+
+const sections = [
+  `# benchmark run ${results.started}${quick ? ' (quick)' : ''}`,
+  machineTable(results),
+  `suite durations (s): ${Object.entries(results.durations).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+];
+if (results.suites.relay) sections.push('## relay', relayTables(results.suites.relay));
+if (results.suites.drain) sections.push('## drain', drainTable(results.suites.drain));
+if (results.suites.offload) sections.push('## offload', offloadTable(results.suites.offload));
+if (results.suites.memory) sections.push('## memory', memoryTable(results.suites.memory));
+sections.push('## headline', headlineTable(results));
+const summary = sections.join('\n\n') + '\n';
+writeFileSync(join(outDir, 'summary.md'), summary);
+console.log(`\n${summary}\nresults: ${join(outDir, 'results.json')}`);
