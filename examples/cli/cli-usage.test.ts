@@ -8,6 +8,9 @@ import { readFileSync } from 'node:fs';
 import { createNetns, requireNetAdmin } from '@tunpipe/testkit';
 import { CLI_MAIN, STARTUP, linkNames, runTunpipe, runTunpipeIn, startTunpipe } from './cli-process.js';
 import { parseArgs } from './arg-parser.js';
+import { formatError } from './cli-error.js';
+import type { CliIo } from './command.js';
+import { readCommandLine } from './run-cli.js';
 
 const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -108,6 +111,86 @@ const BAD: Array<[string[], string]> = [
   [['echo', '--dev', 'tpx', '--tap'], 'ERR_TUN_UNKNOWN_OPTION'],
   [['echo', '--dev', 'tpx', '--addr', '198.18.0.1/24', '--mtu', '10'], 'ERR_TUN_INVALID_MTU'],
 ];
+
+/**
+ * Edges of each rule (issue 8, bad input), run in-process through the same
+ * parse-and-plan step as the binary (`readCommandLine`, as `runCli` does) so
+ * that the table can grow without a Node start per row.
+ */
+const EDGE_BAD: Array<[string[], string]> = [
+  // names
+  [['up', '--name', '..'], 'ERR_TUN_INVALID_NAME'],
+  [['up', '--name', 'tp:0'], 'ERR_TUN_INVALID_NAME'],
+  [['up', '--name='], 'ERR_TUN_INVALID_NAME'],
+  [['up', '--name', '\u00fc'.repeat(8)], 'ERR_TUN_INVALID_NAME'],
+  [['up', '--name', 'tp%s'], 'ERR_TUN_INVALID_NAME'],
+  [['relay', 'tpa', '..'], 'ERR_TUN_INVALID_NAME'],
+  [['relay', 'tpa', ''], 'ERR_TUN_INVALID_NAME'],
+  [['capture', '--dev', '..', '-w', '/tmp/tp-never.pcap'], 'ERR_TUN_INVALID_NAME'],
+  [['echo', '--dev', 'tp:x'], 'ERR_TUN_INVALID_NAME'],
+  // addresses and prefixes
+  [['up', '--addr', '/24'], 'ERR_TUN_INVALID_ADDRESS'],
+  [['up', '--addr', '198.018.0.1/24'], 'ERR_TUN_INVALID_ADDRESS'],
+  [['up', '--addr', 'fd00::1%tp0/64'], 'ERR_TUN_INVALID_ADDRESS'],
+  [['up', '--addr', 'fd00::1/64/64'], 'ERR_TUN_INVALID_ADDRESS'],
+  [['up', '--addr', '198.18.0.1/'], 'ERR_TUN_INVALID_PREFIX'],
+  [['up', '--addr', '198.18.0.1/-1'], 'ERR_TUN_INVALID_PREFIX'],
+  [['up', '--addr', '198.18.0.1/0024'], 'ERR_TUN_INVALID_PREFIX'],
+  [['up', '--addr', '198.18.0.1/255.255.255.0'], 'ERR_TUN_INVALID_PREFIX'],
+  // MTU
+  [['up', '--mtu', '-1'], 'ERR_TUN_INVALID_MTU'],
+  [['up', '--mtu', ''], 'ERR_TUN_INVALID_MTU'],
+  [['up', '--mtu', '1e3'], 'ERR_TUN_INVALID_MTU'],
+  [['up', '--mtu', '0x500'], 'ERR_TUN_INVALID_MTU'],
+  [['up', '--mtu', '99999999999999999999'], 'ERR_TUN_INVALID_MTU'],
+  [['up', '--mtu', '1279', '--addr', 'fd00::1/64'], 'ERR_TUN_INVALID_MTU'],
+  [['up', '--tap', '--mtu', '65522'], 'ERR_TUN_INVALID_MTU'],
+  [['echo', '--dev', 'tpx', '--mtu', '65536'], 'ERR_TUN_INVALID_MTU'],
+  // queue counts, counts, intervals, modes
+  [['up', '--queues', '-1'], 'ERR_TUN_INVALID_ARGUMENT'],
+  [['up', '--queues', ''], 'ERR_TUN_INVALID_ARGUMENT'],
+  [['up', '--queues', '0x2'], 'ERR_TUN_INVALID_ARGUMENT'],
+  [['up', '--queues', '\u0663'], 'ERR_TUN_INVALID_ARGUMENT'],
+  [['up', '--queues', '99999999999999999999'], 'ERR_TUN_INVALID_ARGUMENT'],
+  [['capture', '--dev', 'tpx', '-w', '/tmp/tp-never.pcap', '--queues', '65'], 'ERR_TUN_INVALID_ARGUMENT'],
+  [['relay', 'tpa', 'tpb', '--queues', '65'], 'ERR_TUN_INVALID_ARGUMENT'],
+  [['echo', '--dev', 'tpx', '--queues', '0'], 'ERR_TUN_INVALID_ARGUMENT'],
+  [['capture', '--dev', 'tpx', '-w', '/tmp/tp-never.pcap', '--count', '1000000001'], 'ERR_TUN_INVALID_ARGUMENT'],
+  [['up', '--stats-interval', '49'], 'ERR_TUN_INVALID_ARGUMENT'],
+  [['up', '--stats-interval', '60001'], 'ERR_TUN_INVALID_ARGUMENT'],
+  [['relay', 'tpa', 'tpb', '--mode', 'KEEP'], 'ERR_TUN_INVALID_ARGUMENT'],
+  [['capture', '--dev', 'tpx', '-w', ''], 'ERR_TUN_USAGE'],
+  [['up', '--offload=1'], 'ERR_TUN_USAGE'],
+  [['up', '-hx'], 'ERR_TUN_USAGE'],
+  [['up', '--', 'x'], 'ERR_TUN_USAGE'],
+];
+
+t.test('edge command lines: refused with their code, one line, nothing printed or created', async (t) => {
+  if (!requireNetAdmin(t)) return;
+  const ns = createNetns(t, 'cliedge');
+  const before = await linkNames(ns);
+  const seen = new Set<string>();
+  for (const [argv, code] of EDGE_BAD) {
+    const label = `tunpipe ${argv.join(' ')}`;
+    t.notOk(seen.has(JSON.stringify(argv)), `${label}: listed once`);
+    seen.add(JSON.stringify(argv));
+    t.notOk(BAD.some(([a]) => JSON.stringify(a) === JSON.stringify(argv)), `${label}: not already in the process table`);
+    let out = '';
+    const io = { stdout: { write: (s: string) => (out += s).length }, stderr: { write: (s: string) => (out += s).length }, env: {} } as unknown as CliIo;
+    const entry = ns.enter();
+    try {
+      readCommandLine(argv, io);
+      t.fail(`${label}: accepted`);
+    } catch (e) {
+      t.equal((e as { code?: string }).code, code, `${label}: ${code}`);
+      t.match(formatError(e), new RegExp(`^tunpipe: ${code}: [^\\n]+$`), `${label}: one coded line`);
+    } finally {
+      entry.exit();
+    }
+    t.equal(out, '', `${label}: nothing printed`);
+  }
+  t.same(await linkNames(ns), before, 'ip link unchanged');
+});
 
 t.test('bad command lines: one coded line, exit 2, nothing created', async (t) => {
   if (!requireNetAdmin(t)) return;
