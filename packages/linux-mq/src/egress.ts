@@ -24,7 +24,7 @@
  * MTU-sized, so their runs are first copied into a staging area (allocated on
  * first use, pages touched only as packets land).
  */
-import { sys, errno } from '@tunpipe/core';
+import { sys, errno, constants } from '@tunpipe/core';
 import {
   VIRTIO_NET_HDR_LEN, VIRTIO_NET_HDR_GSO_NONE, VIRTIO_NET_HDR_F_NEEDS_CSUM, VIRTIO_NET_HDR_F_DATA_VALID, IDEAL_BATCH_SIZE,
   GroTable, handleGro, splitGso, completeChecksum, decodeVirtioNetHdr, createVirtioNetHdr,
@@ -34,6 +34,9 @@ import { ATTACHED } from './queue-control.js';
 import { Stat } from './queue-stats.js';
 import { ViewWindows, Int32Windows } from './view-windows.js';
 import type { PeerDevice } from './worker-protocol.js';
+
+/** errno of a write the kernel refused as malformed. */
+const EINVAL = constants.EINVAL;
 
 /** Largest IP packet GRO may build (total length is a u16). */
 const MAX_GRO_PACKET = 65535;
@@ -203,6 +206,7 @@ export class Egress {
         completeChecksum(ring.packets[s]!, hdr, 0, len);
       } catch {
         this.st[this.sb + Stat.txErrors] += 1;
+        this.st[this.sb + Stat.txMalformed] += 1;
         return;
       }
     }
@@ -220,6 +224,7 @@ export class Egress {
       count = splitGso(this.exactView(ring, s, len), hdr, bufs, sizes, VIRTIO_NET_HDR_LEN);
     } catch {
       this.st[this.sb + Stat.txErrors] += 1;
+      this.st[this.sb + Stat.txMalformed] += 1;
       return;
     }
     this.st[this.sb + Stat.gsoSplit] += 1;
@@ -240,7 +245,7 @@ export class Egress {
 
   private account(r: number, len: number): void {
     if (r < 0) {
-      errno();
+      if (errno() === EINVAL) this.st[this.sb + Stat.txMalformed] += 1;
       this.st[this.sb + Stat.txErrors] += 1;
       return;
     }

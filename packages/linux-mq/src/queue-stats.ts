@@ -69,6 +69,12 @@ export const STAT_NAMES = [
   'delivered',
   /** main: batches handed to main-thread consumers. */
   'deliveredBatches',
+  /**
+   * worker: of txErrors, packets refused as malformed: a virtio header that
+   * cannot be split or checksummed as it says, or a packet the kernel's write()
+   * refused with EINVAL (not IP, inconsistent GSO fields).
+   */
+  'txMalformed',
 ] as const;
 
 /** The name of one counter. */
