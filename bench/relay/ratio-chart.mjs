@@ -69,7 +69,7 @@ export function relayRatioSvg({ modes, tests, stats, ratios, env }, { title = 'T
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="DejaVu Sans, Arial, sans-serif">
 <style>
 .h{font-size:13px;font-weight:bold;fill:#222}.l{font-size:12px;fill:#333;text-anchor:end}.l0{font-size:12px;fill:#333}
-.v{font-size:11px;fill:#222}.t{font-size:10px;fill:#666;text-anchor:middle}.grid{stroke:#e4e4e4;stroke-width:1}
+.v{font-size:11px;fill:#222;paint-order:stroke;stroke:#fff;stroke-width:3px}.t{font-size:10px;fill:#666;text-anchor:middle}.grid{stroke:#e4e4e4;stroke-width:1}
 .one{stroke:#333;stroke-width:1.2;stroke-dasharray:4 3}.ti{font-size:15px;font-weight:bold;fill:#111}.st{font-size:11px;fill:#555}
 </style>
 <rect width="100%" height="100%" fill="#fff"/>
