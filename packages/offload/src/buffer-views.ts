@@ -17,6 +17,8 @@
  * The DataView and the Uint8Array are length-tracking on a resizable buffer.
  */
 
+import type { RangeTable } from './range-views.js';
+
 /** The cached views of one buffer. */
 export interface BufferViews {
   /** DataView over the whole buffer. */
@@ -29,6 +31,14 @@ export interface BufferViews {
    * covered, so users check the word range against `words.length`.
    */
   readonly words: Uint32Array;
+  /**
+   * True for a SharedArrayBuffer. V8 copies into, out of or within shared
+   * memory word by word only when source and destination agree modulo 8, byte
+   * by byte (relaxed atomics, ~2 GB/s) otherwise: copy-checksum.ts checks this.
+   */
+  readonly shared: boolean;
+  /** Cached views of byte ranges, made on the first native copy out of this buffer (range-views.ts). */
+  ranges: RangeTable | undefined;
 }
 
 const viewsByBuffer = new WeakMap<ArrayBufferLike, BufferViews>();
@@ -50,6 +60,8 @@ function viewsOfBuffer(buffer: ArrayBufferLike): BufferViews {
       data: new DataView(buffer),
       bytes: new Uint8Array(buffer),
       words: new Uint32Array(buffer, 0, buffer.byteLength >>> 2),
+      shared: typeof SharedArrayBuffer === 'function' && buffer instanceof SharedArrayBuffer,
+      ranges: undefined,
     };
     viewsByBuffer.set(buffer, views);
   }

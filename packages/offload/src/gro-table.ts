@@ -77,6 +77,9 @@ export class GroTable {
   /** @internal Hash buckets (first flow, or -1); length is a power of two. */
   buckets = new Int32Array(0);
 
+  /** @internal GroOptions.checksumsValid of the pass under way (dropped when it ends). */
+  checksumsValid: ArrayLike<number> | undefined = undefined;
+
   /** @internal Item of each bufs index, or -1. */
   itemOfBuf = new Int32Array(0);
   /** @internal Per bufs index: 1 when the packet was merged into another. */

@@ -20,6 +20,9 @@
  *   virtio_net_hdr_to_skb); the UDP length field must match;
  * - packets whose checksums (IPv4 header, TCP/UDP with pseudo-header) are
  *   invalid are never merged, a zero (absent) UDP checksum counts as invalid;
+ *   only packets the caller vouches for (`checksumsValid`, e.g. segments its
+ *   own split just checksummed) skip the verification, and then their payload
+ *   is copied natively instead of summed on the way;
  * - a coalesced packet never exceeds 65535 bytes of IP, nor its buffer.
  *
  * Coalesced packets get {NEEDS_CSUM, TCPV4/TCPV6/UDP_L4, hdr_len, gso_size,
@@ -57,6 +60,15 @@ export interface GroOptions {
   tcp?: boolean;
   /** Coalesce UDP (the device accepted USO4/USO6). Default false. */
   udp?: boolean;
+  /**
+   * Per packet (indexed like `bufs`): non-zero when the caller knows that the
+   * packet's IPv4 header checksum and L4 checksum are valid because it computed
+   * them itself (a split of its own, the kernel's CHECKSUM_UNNECESSARY); GRO
+   * then skips verifying them. Packets from anywhere else must read 0 (or lie
+   * past the array's end): their checksums are verified, and a bad one is never
+   * merged. Default: every packet is verified.
+   */
+  checksumsValid?: ArrayLike<number> | undefined;
 }
 
 /** Lengths of the packets in `bufs`, updated in place for coalesced packets. */
@@ -119,6 +131,7 @@ export function handleGro(
   const udp = options?.udp ?? false;
 
   table.reset(count);
+  table.checksumsValid = options?.checksumsValid;
   for (let i = 0; i < count; i++) {
     const kind = groCandidate(bufs[i], offset, lengths[i], tcp, udp);
     let result = NOOP;
@@ -143,7 +156,14 @@ export function handleGro(
     }
   }
   written.length = n;
+  table.checksumsValid = undefined; // the caller's array is not kept
   return written;
+}
+
+/** True when the caller vouched for the checksums of packet `i` (GroOptions.checksumsValid). */
+function knownValid(table: GroTable, i: number): boolean {
+  const v = table.checksumsValid;
+  return v !== undefined && i < v.length && v[i] !== 0;
 }
 
 /** True when the IP headers of two packets (same version) agree on everything GRO must preserve. */
@@ -220,7 +240,7 @@ function tcpGro(bufs: readonly Uint8Array[], lengths: PacketLengths, o: number, 
     const prev = table.itemPrev[item];
     const mode = tcpJoinMode(bufs, o, table, item, pkt, iph, thl, seq, payload, psh, isV6);
     if (mode !== CANNOT) {
-      const r = coalesceTcp(bufs, o, table, item, mode, pkt, len, iph, seq, payload, psh, isV6);
+      const r = coalesceTcp(bufs, o, table, item, mode, pkt, len, iph, seq, payload, psh, isV6, knownValid(table, i));
       if (r === SUCCESS) return COALESCED;
       if (r === ITEM_INVALID) table.removeItem(item);
       else if (r === PACKET_INVALID) return NOOP;
@@ -280,14 +300,23 @@ function coalesceTcp(
   payload: number,
   psh: boolean,
   isV6: boolean,
+  trusted: boolean,
 ): number {
   const target = bufs[table.itemBuf[item]];
   const headerLen = table.itemHeaderLen[item];
   const itemLen = table.itemLen[item];
   const newLen = itemLen + len - headerLen;
   if (newLen > GRO_MAX_PACKET || o + newLen > target.length) return NO_ROOM;
-  if (table.itemMerged[item] === 0 && !packetValid(target, o, itemLen, isV6, IpProtocol.TCP)) return ITEM_INVALID;
-  if (mode === APPEND) {
+  if (table.itemMerged[item] === 0 && !knownValid(table, table.itemBuf[item]) && !packetValid(target, o, itemLen, isV6, IpProtocol.TCP)) {
+    return ITEM_INVALID;
+  }
+  if (mode === APPEND && trusted) {
+    copyBytes(pkt, o + headerLen, target, o + itemLen, payload);
+    if (psh) {
+      target[o + iph + TcpField.FLAGS] |= TcpFlag.PSH;
+      table.itemPsh[item] = 1;
+    }
+  } else if (mode === APPEND) {
     // Copy the payload behind the item while summing it: bytes past the item's
     // length belong to no packet yet, so an invalid packet leaves no trace.
     const payloadSum = copyAndSum(pkt, o + headerLen, target, o + itemLen, payload);
@@ -298,7 +327,7 @@ function coalesceTcp(
       table.itemPsh[item] = 1;
     }
   } else {
-    if (!packetValid(pkt, o, len, isV6, IpProtocol.TCP)) return PACKET_INVALID;
+    if (!trusted && !packetValid(pkt, o, len, isV6, IpProtocol.TCP)) return PACKET_INVALID;
     // Shift the item's payload up, then put the new head (headers and payload) in front.
     copyBytes(target, o + headerLen, target, o + len, itemLen - headerLen);
     copyBytes(pkt, o, target, o, len);
@@ -333,7 +362,7 @@ function udpGro(bufs: readonly Uint8Array[], lengths: PacketLengths, o: number, 
   const item = table.flowTail[flow];
   let badCsum = false;
   if (item >= 0 && udpCanAppend(bufs, o, table, item, pkt, payload, isV6)) {
-    const r = coalesceUdp(bufs, o, table, item, pkt, len, iph, payload, isV6);
+    const r = coalesceUdp(bufs, o, table, item, pkt, len, iph, payload, isV6, knownValid(table, i));
     if (r === SUCCESS) return COALESCED;
     badCsum = r === PACKET_INVALID;
   }
@@ -368,18 +397,26 @@ function coalesceUdp(
   iph: number,
   payload: number,
   isV6: boolean,
+  trusted: boolean,
 ): number {
   const target = bufs[table.itemBuf[item]];
   const headerLen = table.itemHeaderLen[item];
   const itemLen = table.itemLen[item];
   const newLen = itemLen + payload;
   if (newLen > GRO_MAX_PACKET || o + newLen > target.length) return NO_ROOM;
-  if (table.itemMerged[item] === 0 && (table.itemBadCsum[item] === 1 || !packetValid(target, o, itemLen, isV6, IpProtocol.UDP))) {
+  if (
+    table.itemMerged[item] === 0 &&
+    (table.itemBadCsum[item] === 1 || (!knownValid(table, table.itemBuf[item]) && !packetValid(target, o, itemLen, isV6, IpProtocol.UDP)))
+  ) {
     return ITEM_INVALID;
   }
-  const payloadSum = copyAndSum(pkt, o + headerLen, target, o + itemLen, payload);
-  const l4Sum = foldSum(sumRange(pkt, o + iph, o + headerLen) + payloadSum);
-  if (!checksumsValid(pkt, o, len, isV6, IpProtocol.UDP, l4Sum)) return PACKET_INVALID;
+  if (trusted) {
+    copyBytes(pkt, o + headerLen, target, o + itemLen, payload);
+  } else {
+    const payloadSum = copyAndSum(pkt, o + headerLen, target, o + itemLen, payload);
+    const l4Sum = foldSum(sumRange(pkt, o + iph, o + headerLen) + payloadSum);
+    if (!checksumsValid(pkt, o, len, isV6, IpProtocol.UDP, l4Sum)) return PACKET_INVALID;
+  }
   table.itemLen[item] = newLen;
   table.itemMerged[item]++;
   return SUCCESS;

@@ -180,13 +180,16 @@ t.test('pseudo-header sums equal the sum of a pseudo-header laid out byte by byt
   });
 });
 
-t.test('copyAndSum copies exactly and sums like the reference (all alignment pairs, lengths 0..600 and 9001)', async (t) => {
-  const source = randomBytes(10_000, 3);
+t.test('copyAndSum copies exactly and sums like the reference (alignment pairs mod 8, shared or not, lengths 0..600 and 9001)', async (t) => {
+  const ordinary = randomBytes(10_000, 3);
+  const sharedSource = new Uint8Array(new SharedArrayBuffer(10_000));
+  sharedSource.set(ordinary);
   const lengths = [...Array.from({ length: 601 }, (_, i) => i), 1448, 9001];
   let failures = 0;
-  for (const srcAlign of [0, 1, 2, 3]) {
-    for (const dstAlign of [0, 1, 2, 3]) {
-      for (const shared of [false, true]) {
+  for (const srcAlign of [0, 1, 2, 3, 4, 5, 6, 7]) {
+    for (const dstAlign of [0, 1, 2, 3, 4, 5, 6, 7]) {
+      for (const [srcShared, shared] of [[false, false], [false, true], [true, false], [true, true]]) {
+        const source = srcShared ? sharedSource : ordinary;
         const dstBacking = new Uint8Array(shared ? new SharedArrayBuffer(10_000) : new ArrayBuffer(10_000));
         const src = new Uint8Array(source.buffer, srcAlign, 9_100);
         const dst = new Uint8Array(dstBacking.buffer, dstAlign, 9_200);
@@ -229,4 +232,29 @@ t.test('copyBytes: across buffers, within one buffer (overlapping like memmove),
   const before = one.slice();
   copyBytes(one, 10, one, 0, 500);
   t.same(one.subarray(0, 500), before.subarray(10, 510));
+
+  // Shared memory, offsets that differ mod 8: apart (copied by the word loop)
+  // and overlapping (memmove), both directions.
+  for (const [from, to] of [[3, 2000], [2000, 3], [3, 700], [700, 3]]) {
+    const mem = new Uint8Array(new SharedArrayBuffer(4096));
+    mem.set(randomBytes(4096, from + to));
+    const snapshot = mem.slice();
+    copyBytes(mem, from, mem, to, 1500);
+    t.same(mem.subarray(to, to + 1500), snapshot.subarray(from, from + 1500), `shared, ${from} -> ${to}, 1500 bytes`);
+    const rest = (a: Uint8Array): number[] => [...a.subarray(0, to), ...a.subarray(to + 1500)];
+    t.same(rest(mem), rest(snapshot), 'nothing else changed');
+  }
+});
+
+t.test('native copies read the source as it is now (cached range views alias, never snapshot)', async (t) => {
+  const src = randomBytes(8192, 21);
+  const dst = new Uint8Array(new SharedArrayBuffer(8192));
+  for (let round = 0; round < 3; round++) {
+    src.fill(round, 1000, 2448);
+    copyBytes(src, 1000, dst, 1000, 1448); // the same range every round: served from the cache after the first
+    const sum = copyAndSum(src, 1000, dst, 3000, 1448);
+    t.ok(dst.subarray(1000, 2448).every((b) => b === round), `round ${round}: copyBytes copied the current bytes`);
+    t.ok(dst.subarray(3000, 4448).every((b) => b === round), `round ${round}: copyAndSum copied the current bytes`);
+    t.equal(sum, naiveSum(src, 1000, 2448), `round ${round}: and summed them`);
+  }
 });

@@ -64,6 +64,13 @@ function badL4Checksum(p: Uint8Array): Uint8Array {
   return c;
 }
 
+/** A copy with the IPv4 header checksum's low byte flipped (split and GRO rewrite that field, the L4 bytes stay). */
+function badIpChecksum(p: Uint8Array): Uint8Array {
+  const c = p.slice();
+  c[11] ^= 0xff;
+  return c;
+}
+
 interface Expect {
   /** Index of the written packet. */
   index: number;
@@ -77,6 +84,8 @@ interface GroRow {
   udp?: boolean;
   tcp?: boolean;
   capacities?: number[];
+  /** GroOptions.checksumsValid: packets the caller vouches for. */
+  checksumsValid?: number[];
   want: Expect[];
 }
 
@@ -123,6 +132,43 @@ const rows: GroRow[] = [
       { index: 6, holds: [6, 7] },
       { index: 8, holds: [8, 9] },
     ],
+  },
+  {
+    name: 'checksumsValid: a vouched-for packet is merged without its checksums being read (its IPv4 checksum is wrong)',
+    packets: [tcp4(1), badIpChecksum(tcp4(101)), tcp4(201)],
+    checksumsValid: [1, 1, 1],
+    want: all(3),
+  },
+  {
+    name: 'checksumsValid: the same bad packet not vouched for is refused among vouched-for ones',
+    packets: [tcp4(1), badIpChecksum(tcp4(101)), tcp4(201)],
+    checksumsValid: [1, 0, 1],
+    want: none(3),
+  },
+  {
+    name: 'checksumsValid: a bad L4 checksum not vouched for is refused (IPv6)',
+    packets: [tcp6(1), badL4Checksum(tcp6(101)), tcp6(201)],
+    checksumsValid: [1, 0, 1],
+    want: none(3),
+  },
+  {
+    name: 'checksumsValid: a bad first packet not vouched for never becomes a superpacket',
+    packets: [badIpChecksum(tcp4(1)), tcp4(101), tcp4(201)],
+    checksumsValid: [0, 1, 1],
+    want: [{ index: 0, holds: [0] }, { index: 1, holds: [1, 2] }],
+  },
+  {
+    name: 'checksumsValid: packets past the end of the array are verified',
+    packets: [tcp4(1), tcp4(101), badIpChecksum(tcp4(201))],
+    checksumsValid: [1, 1],
+    want: [{ index: 0, holds: [0, 1] }, { index: 2, holds: [2] }],
+  },
+  {
+    name: 'checksumsValid: UDP, vouched for and not',
+    udp: true,
+    packets: [udp4(), badIpChecksum(udp4()), udp4(), udp4({ srcPort: 2 }), badL4Checksum(udp4({ srcPort: 2 }))],
+    checksumsValid: [1, 1, 1, 1, 0],
+    want: [{ index: 0, holds: [0, 1, 2] }, { index: 3, holds: [3] }, { index: 4, holds: [4] }],
   },
   {
     name: 'TCP off (no TSO): nothing coalesced, UDP still is',
@@ -335,7 +381,8 @@ function checkRow(t: Test, row: GroRow): void {
   for (const b of out.bufs) b.fill(0x77, 0, OFFSET);
   const lengths = row.packets.map((p) => p.length);
   const table = new GroTable();
-  const written = handleGro(out.bufs, lengths, OFFSET, table, { tcp: row.tcp ?? true, udp: row.udp ?? false });
+  const options = { tcp: row.tcp ?? true, udp: row.udp ?? false, checksumsValid: row.checksumsValid };
+  const written = handleGro(out.bufs, lengths, OFFSET, table, options);
   t.same(written, row.want.map((w) => w.index), 'indices to write');
   t.ok(out.intact(), 'nothing written outside the buffers');
   for (const w of row.want) {
@@ -411,6 +458,22 @@ function headerLength(p: Uint8Array): number {
 
 t.test('GRO rows', async (t) => {
   for (const row of rows) t.test(row.name, async (t) => checkRow(t, row));
+});
+
+t.test('checksumsValid is not kept: the next pass without it verifies again', async (t) => {
+  const packets = [tcp4(1), badIpChecksum(tcp4(101))];
+  const table = new GroTable();
+  const run = (options: { checksumsValid?: number[] }): number[] => {
+    const bufs = packets.map((p) => {
+      const b = new Uint8Array(OFFSET + 66_000);
+      b.set(p, OFFSET);
+      return b;
+    });
+    return [...handleGro(bufs, packets.map((p) => p.length), OFFSET, table, options)];
+  };
+  t.same(run({ checksumsValid: [1, 1] }), [0], 'vouched for: merged');
+  t.equal(table.checksumsValid, undefined, 'the table drops the array when the pass ends');
+  t.same(run({}), [0, 1], 'same table, no option: the bad packet is refused');
 });
 
 t.test('candidate table', async (t) => {
