@@ -23,13 +23,20 @@
  * each packet: TX slots and keep-mode RX slots have it; split-mode RX slots are
  * MTU-sized, so their runs are first copied into a staging area (allocated on
  * first use, pages touched only as packets land).
+ *
+ * GRO verifies the checksums of every packet before merging it, except for
+ * slots flagged SLOT_CSUM_VALID: segments this worker's own split produced,
+ * whose checksums it has just computed (like the kernel's CHECKSUM_UNNECESSARY).
+ * Slots the main thread wrote (TX ring) never carry the flag. A handler that
+ * rewrites a split segment must keep its checksums valid (the offload helpers
+ * do); merged, the segment leaves with a checksum the kernel completes.
  */
 import { sys, errno, constants } from '@tunpipe/core';
 import {
   VIRTIO_NET_HDR_LEN, VIRTIO_NET_HDR_GSO_NONE, VIRTIO_NET_HDR_F_NEEDS_CSUM, VIRTIO_NET_HDR_F_DATA_VALID, IDEAL_BATCH_SIZE,
   GroTable, handleGro, splitGso, completeChecksum, decodeVirtioNetHdr, createVirtioNetHdr,
 } from '@tunpipe/offload';
-import { SlotRing, SLOT_VNET_HDR, slotStride } from './slot-ring.js';
+import { SlotRing, SLOT_VNET_HDR, SLOT_CSUM_VALID, slotStride } from './slot-ring.js';
 import { ATTACHED } from './queue-control.js';
 import { Stat } from './queue-stats.js';
 import { ViewWindows, Int32Windows } from './view-windows.js';
@@ -45,7 +52,7 @@ const MAX_GRO_PACKET = 65535;
 interface Target {
   readonly vnet: boolean;
   readonly gro: boolean;
-  readonly groOptions: { tcp: boolean; udp: boolean };
+  readonly groOptions: { tcp: boolean; udp: boolean; checksumsValid: Uint8Array };
   readonly fds: readonly number[];
   readonly attached: readonly Int32Array[];
 }
@@ -59,6 +66,8 @@ export class Egress {
   private readonly table = new GroTable();
   private readonly windows = new ViewWindows();
   private readonly lenWindows = new Int32Windows(IDEAL_BATCH_SIZE);
+  /** Per GRO input: non-zero when its slot has SLOT_CSUM_VALID (handleGro's checksumsValid). */
+  private readonly valid = new Uint8Array(IDEAL_BATCH_SIZE);
   private readonly hdr = createVirtioNetHdr();
   /** Per (ring, slot): a view of exactly the packet, reused while the length stays. */
   private readonly exact = new Map<SlotRing, Array<Uint8Array | undefined>>();
@@ -72,7 +81,7 @@ export class Egress {
     this.targets = peers.map((p) => ({
       vnet: p.vnetHdr,
       gro: p.vnetHdr && (p.tcpGso || p.udpGso),
-      groOptions: { tcp: p.tcpGso, udp: p.udpGso },
+      groOptions: { tcp: p.tcpGso, udp: p.udpGso, checksumsValid: this.valid },
       fds: p.fds,
       attached: p.controls.map((c) => new Int32Array(c)),
     }));
@@ -164,11 +173,13 @@ export class Egress {
       const n = Math.min(IDEAL_BATCH_SIZE, to - start);
       const bufs = this.windows.get(n);
       const lens = this.lenWindows.get(n);
+      const valid = this.valid;
       if (inPlace) {
         for (let k = 0; k < n; k++) {
           const s = slots[start + k]!;
           bufs[k] = ring.frames[s]!;
           lens[k] = ring.lengths[s]!;
+          valid[k] = ring.meta[s]! & SLOT_CSUM_VALID;
         }
       } else {
         const staging = this.stagingBuffers();
@@ -178,6 +189,7 @@ export class Egress {
           staging[k]!.set(this.exactView(ring, s, len), VIRTIO_NET_HDR_LEN);
           bufs[k] = staging[k]!;
           lens[k] = len;
+          valid[k] = ring.meta[s]! & SLOT_CSUM_VALID;
         }
       }
       const order = handleGro(bufs, lens, VIRTIO_NET_HDR_LEN, this.table, t.groOptions);

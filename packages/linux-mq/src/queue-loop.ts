@@ -17,7 +17,7 @@
 import { sys, errno, constants as C } from '@tunpipe/core';
 import { handleVirtioRead, VIRTIO_NET_HDR_LEN } from '@tunpipe/offload';
 import {
-  SlotRing, CONSUMER_WAITING, PRODUCER_WAITING, TAIL, RingFailure, SKIP, SLOT_VNET_HDR,
+  SlotRing, CONSUMER_WAITING, PRODUCER_WAITING, TAIL, RingFailure, SKIP, SLOT_VNET_HDR, SLOT_CSUM_VALID,
 } from './slot-ring.js';
 import { Doorbell } from './doorbell.js';
 import {
@@ -418,10 +418,14 @@ export class QueueLoop {
         this.pendingLen = 0;
         continue;
       }
+      // Segments of a superpacket carry checksums this split just computed: GRO
+      // on the way out may trust them. A GSO_NONE read is passed on as the
+      // kernel gave it (its checksum completed if it was partial): not flagged.
+      const flag = scratch[1] !== 0 ? SLOT_CSUM_VALID : 0;
       for (let i = 0; i < count; i++) {
         const s = (at + i) & mask;
         rx.lengths[s] = sizes[i]!;
-        rx.meta[s] = 0;
+        rx.meta[s] = flag;
         bytes += sizes[i]!;
       }
       if (scratch[1] !== 0) {

@@ -20,7 +20,7 @@
  *  320    ├──────────────────────────────┤
  *         │ lengths  i32[S]              │  packet length per slot; SKIP (-1) = not for the consumer
  *         ├──────────────────────────────┤
- *         │ meta     u8[S]               │  per-slot flags (SLOT_VNET_HDR)
+ *         │ meta     u8[S]               │  per-slot flags (SLOT_VNET_HDR, SLOT_CSUM_VALID)
  *  data   ├──────────────────────────────┤  (rounded up to 64)
  *         │ slot 0: [hdr 10][packet ...] │  the 10-byte header area lets a packet leave
  *         │ slot 1: [hdr 10][packet ...] │  with a virtio_net_hdr prepended in place; in
@@ -89,6 +89,12 @@ export const RingFailure = {
 export const SKIP = -1;
 /** Slot flag: the header area holds a meaningful virtio_net_hdr for this packet. */
 export const SLOT_VNET_HDR = 1;
+/**
+ * Slot flag: the worker split this segment itself and wrote its IPv4 header and
+ * L4 checksums (the kernel's CHECKSUM_UNNECESSARY): GRO on the way out trusts
+ * them. Set only by a split-mode worker; every other slot writer clears it.
+ */
+export const SLOT_CSUM_VALID = 2;
 
 /** Everything needed to attach to an existing ring from another thread (structured-cloneable). */
 export interface SlotRingDescriptor {
