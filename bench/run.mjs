@@ -2,7 +2,7 @@
 /**
  * `pnpm bench`: every benchmark suite, one after another (never part of `npm test`).
  *
- *   pnpm bench [--quick] [--suite offload,drain,relay,memory]
+ *   pnpm bench [--quick] [--suite offload,drain,relay,memory] [--reps N] [--duration S]
  *
  * offload  per-core micro-benchmarks of @tunpipe/offload (checksum, split, GRO)
  * drain    256k queued 64-byte packets read by a C loop, linux-mq worker rings,
@@ -11,7 +11,9 @@
  *          alternatives interleaved in one run (relay/relay-suite.mjs)
  * memory   RSS of the tunpipe relay with 1 and 2 queues under tcp4 load (memory/memory-suite.mjs)
  *
- * --quick: 1 repetition of every suite, 3 s per relay test. drain, relay and
+ * --quick: 1 repetition of every suite, 3 s per relay test (--reps and --duration
+ * override the repetitions of drain and relay and the seconds per relay/memory test;
+ * defaults 3 and 10). drain, relay and
  * memory need root (they create devices in private namespaces; the relay and
  * memory suites hold /tmp/tp-relay-bench.lock around each run.sh).
  * Writes bench/results/<time>/: results.json (everything), summary.md (the
@@ -36,9 +38,13 @@ const { values } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
     suite: { type: 'string', default: SUITES.join(',') },
+    reps: { type: 'string' },
+    duration: { type: 'string' },
   },
 });
 const quick = values.quick;
+const reps = Number(values.reps ?? (quick ? 1 : 3));
+const duration = Number(values.duration ?? (quick ? 3 : 10));
 const suites = values.suite.split(',').map((s) => s.trim()).filter(Boolean);
 for (const s of suites) {
   if (!SUITES.includes(s)) {
@@ -55,7 +61,8 @@ writeFileSync(join(outDir, 'lscpu.txt'), machine.lscpu);
 delete machine.lscpu;
 const results = {
   version: 1,
-  command: `pnpm bench${quick ? ' --quick' : ''}${values.suite !== SUITES.join(',') ? ` --suite ${values.suite}` : ''}`,
+  command: ['pnpm bench', quick ? '--quick' : '', values.suite !== SUITES.join(',') ? `--suite ${values.suite}` : '',
+    values.reps ? `--reps ${values.reps}` : '', values.duration ? `--duration ${values.duration}` : ''].filter(Boolean).join(' '),
   quick,
   started: new Date().toISOString(),
   finished: null,
@@ -98,15 +105,15 @@ const suite = {
   },
   async drain() {
     const json = join(outDir, 'drain.json');
-    const { code } = await run('drain', process.execPath, [join(here, 'drain', 'drain.mjs'), '--reps', quick ? '1' : '3', '--json', json]);
+    const { code } = await run('drain', process.execPath, [join(here, 'drain', 'drain.mjs'), '--reps', String(reps), '--json', json]);
     return code === 0 ? JSON.parse(readFileSync(json, 'utf8')) : { error: `exit ${code}` };
   },
   async relay() {
-    const r = await relaySuite({ quick, outDir, log });
+    const r = await relaySuite({ quick, reps, duration, outDir, log });
     if (r.tests.length) writeFileSync(join(outDir, 'relay.svg'), relayRatioSvg(r));
     return r;
   },
-  memory: () => memorySuite({ quick, outDir, log }),
+  memory: () => memorySuite({ quick, duration, outDir, log }),
 };
 
 for (const s of suites) {

@@ -27,11 +27,11 @@ export const MEMORY_MODES = [
 
 const mib = (kib) => (kib === null ? null : Number((kib / 1024).toFixed(1)));
 
-/** Runs the suite (`quick`: 3 s of load); resolves with `{ command, env, relays: [...], exitCode }`. */
-export async function memorySuite({ quick, outDir, log }) {
+/** Runs the suite (`duration` s of load; `quick` shortens the quiet wait); resolves with `{ command, env, relays: [...], exitCode }`. */
+export async function memorySuite({ quick = false, duration = 10, outDir, log }) {
   const dir = join(outDir, 'memory');
   mkdirSync(dir, { recursive: true });
-  const env = { REPS: '1', DURATION: quick ? '3' : '10', TESTS: 'tcp4', QUIET_WAIT_S: quick ? '5' : '30', OUT: join(dir, 'harness') };
+  const env = { REPS: '1', DURATION: String(duration), TESTS: 'tcp4', QUIET_WAIT_S: quick ? '5' : '30', OUT: join(dir, 'harness') };
   const args = MEMORY_MODES.map((m) =>
     `${m.label}=${process.execPath} ${probe} --out ${join(dir, `${m.label}.json`)} -- ${process.execPath} ${relay} --mode ${m.mode} --queues ${m.queues}`);
   const harness = prepareHarness();

@@ -10,7 +10,7 @@
  *   node bench/memory/rss-probe.mjs --out FILE [--after-ms 2000] -- COMMAND [ARGS...]
  *
  * Summary (KiB): ready (first sample after READY), loadPeak (largest VmRSS while
- * the child used > 20 % of a core), hwm (VmHWM, the kernel's peak), after (VmRSS
+ * the child, after READY, used > 20 % of a core), hwm (VmHWM, the kernel's peak), after (VmRSS
  * at the end of the idle wait), and loadedSamples.
  */
 import { spawn } from 'node:child_process';
@@ -65,7 +65,7 @@ process.on('SIGTERM', () => {
     const killer = setTimeout(() => child.kill('SIGKILL'), 3000);
     child.once('exit', () => {
       clearTimeout(killer);
-      const loaded = samples.filter((s, i) => i > 0 && s.ticks - samples[i - 1].ticks > (0.2 * HZ * PERIOD_MS) / 1000);
+      const loaded = samples.filter((s, i) => i > Math.max(readyAt, 0) && s.ticks - samples[i - 1].ticks > (0.2 * HZ * PERIOD_MS) / 1000);
       const afterReady = samples.slice(Math.max(readyAt, 0));
       const summary = {
         ready: afterReady[0]?.rss ?? null,

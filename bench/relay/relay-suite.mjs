@@ -63,18 +63,19 @@ export function relayRatios(stats, modes) {
 }
 
 /**
- * Runs the suite; `quick` = 1 rep x 3 s. Resolves with
+ * Runs the suite: `reps` repetitions of `duration` s per relay and test (`quick`
+ * also shortens the harness's wait for a quiet machine to 5 s). Resolves with
  * `{ command, env, modes, tests, header, stats, ratios, appium, exitCode }`.
  */
-export async function relaySuite({ quick, outDir, log }) {
+export async function relaySuite({ quick = false, reps = 3, duration = 10, outDir, log }) {
   const appium = ensureAppiumTuntap();
   log(appium.ok
     ? `relay: appium-ios-tuntap ${appium.version} loads (${appium.native}; ${appium.prebuild})`
     : `relay: appium-ios-tuntap unavailable: ${appium.error}`);
   const modes = relayModes(appium.ok ? appium.dir : null);
   const env = {
-    REPS: quick ? '1' : '3',
-    DURATION: quick ? '3' : '10',
+    REPS: String(reps),
+    DURATION: String(duration),
     TESTS: 'tcp1 tcp4 tcp1v6 udpmm64',
     MQ_QUEUES: '2',
     QUIET_WAIT_S: quick ? '5' : '30',
