@@ -19,12 +19,16 @@
  * no header (segments, Uint8Array)    │ GRO-coalesced runs    │ as is
  * ```
  *
+ * A chunk that is a packet but cannot be sent (empty, larger than a TX slot, a
+ * virtio header field or queue out of range) is dropped and counted in
+ * `stats().rejected`; the stream goes on. `send()` / `trySend()` throw instead.
+ *
  * Chunks may be Packets or plain `Uint8Array`s (what userspace TCP/IP stacks
  * such as tcpip.js emit). The TX queue is the packet's flow hash over the
  * attached queues (`txQueue: 'flow'`, keeps each flow in order) or the packet's
  * own `queue` (`txQueue: 'packet'`).
  */
-import { TunError, encodeVirtioNetHdr, VIRTIO_NET_HDR_LEN } from '@tunpipe/offload';
+import { TunError, encodeVirtioNetHdr, isTunError, VIRTIO_NET_HDR_LEN } from '@tunpipe/offload';
 import type { UnderlyingSink } from 'node:stream/web';
 import type { PacketWriter, SendOptions } from '@tunpipe/linux-mq';
 import { StreamErrorCode } from './error-codes.js';
@@ -52,6 +56,8 @@ export class PacketSink {
   private readonly header = new Uint8Array(VIRTIO_NET_HDR_LEN);
   private readonly options: SendOptions = { queue: undefined, virtioHeader: undefined, signal: undefined };
   private unflushed = 0;
+  /** Packets the writable dropped because they cannot be sent (see `underlyingSink`). */
+  rejected = 0;
 
   /** A sink writing through `writer`. */
   constructor(writer: PacketWriter, txQueue: TxQueuePolicy) {
@@ -90,16 +96,21 @@ export class PacketSink {
   underlyingSink(onEnd: () => void): UnderlyingSink<WritablePacket> {
     return {
       write: (packet, controller) => {
-        // A failed write errors the stream without calling close or abort.
+        // A packet that cannot be sent is counted and dropped: one bad packet from a
+        // pipeline must not end the device's writable. Anything else that fails
+        // (not a packet, the device closed, an abort) errors the stream without
+        // calling close or abort.
         try {
           if (this.trySend(packet)) return undefined;
         } catch (err) {
+          if (this.reject(packet, err)) return undefined;
           onEnd();
           throw err;
         }
         // Node 20 has `controller.signal` (aborted by `abort()`); @types/node 20 omits it.
         const { signal } = controller as WritableStreamDefaultController & { signal?: AbortSignal };
         return this.send(packet, { signal }).catch((err: unknown) => {
+          if (this.reject(packet, err)) return;
           onEnd();
           throw err;
         });
@@ -113,6 +124,18 @@ export class PacketSink {
         this.flush();
       },
     };
+  }
+
+  /**
+   * True (and counted) when `err` says `packet`, a Packet or bytes, cannot be
+   * sent as it is: empty or larger than a TX slot (ERR_TUN_PACKET_TOO_BIG), or
+   * a virtio header or queue out of range (ERR_TUN_INVALID_ARGUMENT).
+   */
+  private reject(packet: WritablePacket, err: unknown): boolean {
+    const shaped = packet instanceof Uint8Array || (packet as Partial<Packet> | null)?.data instanceof Uint8Array;
+    if (!shaped || !isTunError(err) || (err.code !== 'ERR_TUN_PACKET_TOO_BIG' && err.code !== StreamErrorCode.INVALID_ARGUMENT)) return false;
+    this.rejected++;
+    return true;
   }
 
   /** Fills `options` for `packet` and returns its bytes. */

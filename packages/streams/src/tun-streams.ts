@@ -36,6 +36,8 @@ export type TunStats = StatTotals & {
   readonly queues: readonly QueueStats[];
   /** Packets taken from the rings that no consumer got: a packet consumer's unread rest when a `batches` consumer took over. */
   readonly discarded: number;
+  /** Packets the writable dropped because they cannot be sent: empty, larger than a TX slot, a virtio header or queue out of range. */
+  readonly rejected: number;
 };
 
 /** Options of `packets()`. */
@@ -198,7 +200,7 @@ export class TunStreams implements AsyncDisposable, AsyncIterable<Packet> {
 
   /** Counters: linux-mq's totals for the device plus per-queue snapshots. */
   stats(): TunStats {
-    return { ...this.queueSet.totals(0), queues: this.queueSet.stats(), discarded: this.discarded };
+    return { ...this.queueSet.totals(0), queues: this.queueSet.stats(), discarded: this.discarded, rejected: this.sink.rejected };
   }
 
   /**
