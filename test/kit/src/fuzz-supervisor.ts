@@ -24,6 +24,8 @@ export interface FuzzOptions {
   parallel?: number;
   /** No progress for this long is a hang. */
   stallMs?: number;
+  /** Heap limit of each worker, MiB (a runaway allocation ends that worker, reported, not the run). Default 2048. */
+  maxHeapMb?: number;
   /** Called with each finished report. */
   onReport?: (report: TargetReport) => void;
 }
@@ -41,6 +43,7 @@ function runOne(job: FuzzJob, options: FuzzOptions): Promise<TargetReport | Fuzz
   const from = options.from ?? 0;
   const worker = new Worker(new URL('./fuzz-worker.js', import.meta.url), {
     workerData: { suite: String(job.suite), target, seed: options.seed, iterations: options.iterations, from, progress },
+    resourceLimits: { maxOldGenerationSizeMb: options.maxHeapMb ?? 2048 },
   });
   const stallMs = options.stallMs ?? 10_000;
   return new Promise((resolve) => {
