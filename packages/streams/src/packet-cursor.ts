@@ -12,8 +12,9 @@
  * holds, so a queue worker is never kept from a ring by packets nobody reads any
  * more. The guarantee to consumers is therefore:
  *
- *   a packet stays valid until `retain` further packets were read after it, or
- *   the consumer caught up with the device, and at least until its next read.
+ *   a packet stays valid until `retain` further packets were taken after it
+ *   (read, or discarded with a cancelled readable's queue), or the consumer
+ *   caught up with the device, and at least until its next read.
  *
  * ```
  *  taken:   ... | batch k-2 | batch k-1 |  batch k  |      (handing out batch k)

@@ -13,8 +13,10 @@
  * batch (`take(n)`) leaves the rest to the device's next consumer. Ownership
  * follows the cursor's rules
  * (packet-cursor.ts): a packet is valid during `next()` and while the retention
- * window lasts; operators that hold packets longer (`delay`, `bufferTime`,
- * async work) need `copy()` or a device opened with `copy: true`.
+ * window lasts; operators that hold packets longer (`toArray`, `bufferCount`
+ * beyond `retain`, `delay`, `bufferTime`, async work) need `map(p => p.copy())`
+ * before them, or a device opened with `copy: true`: a view kept past the
+ * window shows whatever the worker wrote into its slot since.
  */
 import { Observable, share } from 'rxjs';
 import type { ConsumerGate } from './consumer-gate.js';
