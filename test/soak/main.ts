@@ -1,0 +1,52 @@
+/**
+ * `pnpm soak`: the bounded soak with fault injection.
+ *
+ *   node test/dist/soak/main.js [--seed N] [--duration S] [--json]
+ *
+ * Needs root (CAP_NET_ADMIN). Prints the report; exits 0 when every promise
+ * held, 1 when one broke, 2 on bad arguments or missing privileges. Namespaces
+ * (`tp-soak-*`) are deleted at the end, on failure and on SIGINT/SIGTERM.
+ */
+import { netAdminMissing, type TestContext } from '@tunpipe/testkit';
+import { runSoak } from './soak-run.js';
+import { formatReport, reportJson } from './soak-report.js';
+
+function usage(message: string): never {
+  process.stderr.write(`soak: ${message}\nusage: node test/dist/soak/main.js [--seed N] [--duration SECONDS] [--json]\n`);
+  process.exit(2);
+}
+
+function parse(argv: readonly string[]): { seed: number; durationS: number; json: boolean } {
+  let seed = Date.now() % 1_000_000;
+  let durationS = 120;
+  let json = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const value = (): number => {
+      const v = argv[++i];
+      if (v === undefined || !/^\d+$/.test(v)) usage(`${a} needs a non-negative integer`);
+      return Number(v);
+    };
+    if (a === '--seed') seed = value();
+    else if (a === '--duration') durationS = value();
+    else if (a === '--json') json = true;
+    else if (a === '--help' || a === '-h') usage('help');
+    else usage(`unknown argument ${a}`);
+  }
+  if (durationS < 1 || durationS > 3600) usage('--duration must be 1..3600 seconds');
+  return { seed: seed >>> 0, durationS, json };
+}
+
+const args = parse(process.argv.slice(2));
+const missing = netAdminMissing();
+if (missing !== null) usage(`cannot run: ${missing}`);
+
+/** Teardowns registered by the namespaces, run at the end (newest first). */
+const teardowns: Array<() => unknown> = [];
+const ctx: TestContext = { teardown: (fn) => void teardowns.push(fn) };
+const log = args.json ? () => undefined : (line: string) => process.stderr.write(`${line}\n`);
+log(`soak: seed ${args.seed}, ${args.durationS} s of faults (replay with --seed ${args.seed})`);
+const result = await runSoak(ctx, { seed: args.seed, durationMs: args.durationS * 1000, log });
+for (const fn of teardowns.reverse()) await fn();
+process.stdout.write(args.json ? JSON.stringify(reportJson(result), null, 2) + '\n' : formatReport(result) + '\n');
+process.exitCode = result.violations.length === 0 ? 0 : 1;

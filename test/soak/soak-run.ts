@@ -1,0 +1,221 @@
+/**
+ * The soak: epochs of relay + load, faults from the seeded schedule applied one
+ * after another until the duration is used up, then the books are closed and
+ * resources compared with the baseline. Returns everything the report and the
+ * test need; `violations` lists every broken promise (empty = pass).
+ */
+import type { TestContext } from '@tunpipe/testkit';
+import { Deadlines, HangError, sleep } from './deadline.js';
+import { Epoch, type EpochRecord, type LoadSettings } from './epoch.js';
+import { injectFault } from './fault-injector.js';
+import { planFaults, FAULT_KINDS, type Fault, type FaultKind } from './fault-schedule.js';
+import { Prng } from './prng.js';
+import { resources, settle, warmUp, type Resources } from './resources.js';
+import { SoakNamespaces } from './topology.js';
+import { closeBooks, unaccounted, type UdpBooks } from './udp-books.js';
+import type { TcpResults } from './tcp-load.js';
+
+/** Options of `runSoak`. */
+export interface SoakOptions {
+  /** Seed of the fault schedule and the TCP sizes. */
+  seed: number;
+  /** Time spent injecting faults (ms); the first round (every kind once) always runs in full. */
+  durationMs: number;
+  /** Load settings (defaults below). */
+  load?: Partial<LoadSettings>;
+  /** RSS growth allowed after the run (bytes). Default 128 MiB (see resources.ts). */
+  rssSlack?: number;
+  /** Progress lines. */
+  log?: (line: string) => void;
+}
+
+/** Defaults sized for a loaded 2-vCPU machine. */
+export const DEFAULT_LOAD: LoadSettings = {
+  queues: 2,
+  pps: 4000,
+  udpSize: 200,
+  flows: 8,
+  udpPort: 9000,
+  maxPacketsPerEpoch: 4_000_000,
+  tcpStreams: 2,
+  tcpMinBytes: 1 << 20,
+  tcpMaxBytes: 6 << 20,
+  tcpTimeoutMs: 60_000,
+  agentLimitMs: 30 * 60_000,
+};
+
+/** A fault as it happened. */
+export interface FaultOutcome {
+  /** The planned fault. */
+  fault: Fault;
+  /** Wall time it took (ms). */
+  ms: number;
+  /** True when the relay moved UDP again afterwards (within the bound). */
+  survived: boolean;
+}
+
+/** Everything a run produced. */
+export interface SoakResult {
+  /** The seed. */
+  seed: number;
+  /** Wall time of the whole run (ms). */
+  wallMs: number;
+  /** The faults applied, in order. */
+  faults: FaultOutcome[];
+  /** Survived faults per kind. */
+  survivedByKind: Record<FaultKind, number>;
+  /** The epochs. */
+  epochs: EpochRecord[];
+  /** UDP books over all epochs. */
+  udp: UdpBooks;
+  /** TCP over all epochs. */
+  tcp: TcpResults;
+  /** Packets the relay's workers read, over all devices and epochs. */
+  workerRxPackets: number;
+  /** Handler exceptions the workers counted. */
+  handlerErrors: number;
+  /** Resources before and after. */
+  before: Resources;
+  after: Resources;
+  /** Slowest time per bounded operation. */
+  slowest: Record<string, { ms: number; bound: number; count: number }>;
+  /** Broken promises; empty when the soak passed. */
+  violations: string[];
+}
+
+/** Runs the soak. Namespaces are deleted at the end and in `ctx`'s teardown. */
+export async function runSoak(ctx: TestContext, options: SoakOptions): Promise<SoakResult> {
+  const log = options.log ?? (() => undefined);
+  const load: LoadSettings = { ...DEFAULT_LOAD, ...options.load };
+  const deadlines = new Deadlines();
+  const schedule = planFaults(options.seed, options.durationMs);
+  const tcpPrng = new Prng(options.seed ^ 0x5eed7c9);
+  const violations: string[] = [];
+  const outcomes: FaultOutcome[] = [];
+  const epochs: EpochRecord[] = [];
+  await warmUp();
+  const before = resources();
+  const started = performance.now();
+  const spaces = new SoakNamespaces(ctx);
+  let epoch: Epoch | undefined;
+  let nextSeq = 0;
+  try {
+    epoch = await Epoch.open(0, spaces, load, deadlines, tcpPrng, nextSeq);
+    log(`epoch 0: relay open (devices ${epoch.names.join(', ')})`);
+    const end = performance.now() + options.durationMs;
+    for (const fault of schedule) {
+      if (!fault.firstRound && performance.now() + fault.gapMs >= end) break;
+      await sleep(fault.gapMs);
+      const t0 = performance.now();
+      const mark = epoch.relay.counters.relayed;
+      if (fault.kind === 'netns-recreate') {
+        const rec = await epoch.finish(fault.side);
+        epochs.push(rec);
+        nextSeq += rec.udp.issued;
+        log(`epoch ${rec.index} closed (${rec.end}): UDP sent ${rec.udp.sent}, received ${rec.udp.received}, unaccounted ${unaccounted(rec.udp)}; readers ended ${JSON.stringify(rec.readerEnds)}; RSS ${mib(rec.closed.rss)} MiB`);
+        epoch = undefined;
+        epoch = await Epoch.open(rec.index + 1, spaces, load, deadlines, tcpPrng, nextSeq);
+        log(`epoch ${epoch.index}: relay open on a recreated namespace ${fault.side}`);
+      } else {
+        await injectFault(fault, epoch, spaces, deadlines);
+      }
+      const from = fault.kind === 'netns-recreate' ? 0 : mark;
+      const survived = await Promise.race([
+        (async () => {
+          while (epoch!.relay.counters.relayed < from + 20) await sleep(20);
+          return true;
+        })(),
+        sleep(20_000).then(() => false),
+      ]);
+      const ms = performance.now() - t0;
+      outcomes.push({ fault, ms, survived });
+      log(`fault ${fault.index} ${fault.kind} (${describe(fault)}): ${survived ? 'survived' : 'UDP DID NOT RECOVER'} in ${ms.toFixed(0)} ms`);
+      if (!survived) violations.push(`fault ${fault.index} ${fault.kind}: UDP did not flow again within 20 s`);
+    }
+    const last = await epoch.finish(null);
+    epochs.push(last);
+    epoch = undefined;
+    log(`epoch ${last.index} closed: UDP sent ${last.udp.sent}, received ${last.udp.received}, unaccounted ${unaccounted(last.udp)}; RSS ${mib(last.closed.rss)} MiB`);
+  } catch (e) {
+    violations.push(e instanceof HangError ? `hang: ${e.message}` : `error: ${(e as Error).stack ?? String(e)}`);
+    if (epoch !== undefined) {
+      violations.push(`state at the failure: ${epoch.describeState()}`);
+      await epoch.abandon();
+    }
+  } finally {
+    await spaces.deleteAll().catch((e: unknown) => violations.push(`namespace cleanup: ${String(e)}`));
+  }
+  const after = await settle(before);
+  const wallMs = performance.now() - started;
+
+  const udp = closeBooks(epochs.map((e) => e.udp));
+  const tcp: TcpResults = { transfers: 0, bytes: 0, slowestMs: 0, failures: [] };
+  let workerRxPackets = 0;
+  let handlerErrors = 0;
+  for (const e of epochs) {
+    tcp.transfers += e.tcp.transfers;
+    tcp.bytes += e.tcp.bytes;
+    tcp.slowestMs = Math.max(tcp.slowestMs, e.tcp.slowestMs);
+    tcp.failures.push(...e.tcp.failures);
+    for (const s of e.stats) {
+      workerRxPackets += s.rxPackets;
+      handlerErrors += s.handlerErrors;
+    }
+    const u = unaccounted(e.udp);
+    if (u !== 0) violations.push(`epoch ${e.index}: ${u} UDP datagrams unaccounted (sent ${e.udp.sent}, received ${e.udp.received})`);
+    if (e.end !== 'finished') {
+      const side = e.end.endsWith('A deleted') ? 0 : 1;
+      if (e.readerEnds[side] !== 'ERR_TUN_DEVICE_GONE') violations.push(`epoch ${e.index}: device ${side}'s reader ended with ${e.readerEnds[side]}, not ERR_TUN_DEVICE_GONE`);
+    }
+  }
+  if (udp.duplicates + udp.outOfRange + udp.badPayload !== 0) {
+    violations.push(`UDP: ${udp.duplicates} duplicates, ${udp.outOfRange} out of range, ${udp.badPayload} corrupted`);
+  }
+  if (udp.received === 0) violations.push('UDP: nothing was received');
+  for (const f of tcp.failures) violations.push(`TCP: ${f}`);
+  if (tcp.transfers === 0) violations.push('TCP: no transfer completed');
+  const survivedByKind = Object.fromEntries(FAULT_KINDS.map((k) => [k, 0])) as Record<FaultKind, number>;
+  for (const o of outcomes) if (o.survived) survivedByKind[o.fault.kind]++;
+  if (after.fds !== before.fds) violations.push(`fds: ${before.fds} before, ${after.fds} after`);
+  if (after.threads !== before.threads) violations.push(`threads: ${before.threads} before, ${after.threads} after`);
+  if (after.external - before.external > 4 << 20) {
+    violations.push(`buffers held outside the JS heap grew by ${((after.external - before.external) / 1048576).toFixed(1)} MiB (rings or packets retained)`);
+  }
+  const slack = options.rssSlack ?? 128 << 20;
+  if (after.rss - before.rss > slack) {
+    violations.push(`RSS grew by ${((after.rss - before.rss) / 1048576).toFixed(1)} MiB (allowed ${(slack / 1048576).toFixed(0)} MiB)`);
+  }
+  return {
+    seed: options.seed,
+    wallMs,
+    faults: outcomes,
+    survivedByKind,
+    epochs,
+    udp,
+    tcp,
+    workerRxPackets,
+    handlerErrors,
+    before,
+    after,
+    slowest: Object.fromEntries(deadlines.slowest),
+    violations,
+  };
+}
+
+function mib(bytes: number): string {
+  return (bytes / 1048576).toFixed(1);
+}
+
+/** A short description of a fault's parameters. */
+export function describe(f: Fault): string {
+  switch (f.kind) {
+    case 'queue-detach': return `${f.role} queue ${f.queue} for ${f.holdMs} ms`;
+    case 'link-flap': return `${f.role} down ${f.holdMs} ms`;
+    case 'mtu-change': return `${f.role} MTU ${f.mtu} for ${f.holdMs} ms`;
+    case 'consumer-stall': return `main-thread consumer ${f.holdMs} ms`;
+    case 'worker-stall': return `${f.role} worker ${f.holdMs} ms`;
+    case 'handler-exception': return `${f.count} batches on ${f.role}`;
+    case 'ring-full-burst': return `${f.count} datagrams unpaced`;
+    case 'netns-recreate': return `namespace ${f.side}`;
+  }
+}
