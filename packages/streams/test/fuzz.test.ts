@@ -64,3 +64,9 @@ t.test('tcpdump -r reads every pcap a fuzz scenario writes', async (t) => {
   }
   t.ok(oddOrEmpty > 20 && overSnaplen > 10, `${records} records, ${oddOrEmpty} odd or empty, ${overSnaplen} over snaplen`);
 });
+
+t.test('a target that allocates without bound ends its worker (heap limit), reported, not the run', async (t) => {
+  const result = await fuzz({ jobs: [{ suite: new URL('./fuzz/suite.js', import.meta.url), target: 'selftest-alloc' }], seed: 1, iterations: 1, maxHeapMb: 64, stallMs: 60_000 });
+  t.equal(result.failures.length, 1);
+  t.match(result.failures[0]!.error, /worker error: .*(out of memory|ERR_WORKER_OUT_OF_MEMORY)/i);
+});

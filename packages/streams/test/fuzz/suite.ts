@@ -5,12 +5,13 @@
 import type { FuzzSuite } from '@tunpipe/testkit';
 import { isTunError } from '@tunpipe/offload';
 import { loadCorpus, type StreamsCorpus } from './seeds.js';
-import { TARGETS } from './targets.js';
+import { ALLOC_SELF_TEST, TARGETS } from './targets.js';
 
 /** streams' targets, corpus and documented errors. */
 export const SUITE: FuzzSuite<StreamsCorpus> = {
   name: 'streams',
   targets: TARGETS,
+  hidden: [ALLOC_SELF_TEST],
   loadCorpus,
   codeOf: (err) => (isTunError(err) ? err.code : undefined),
 };

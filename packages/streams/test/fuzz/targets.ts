@@ -364,3 +364,13 @@ const pcapWriterTarget: FuzzTarget<StreamsCorpus> = {
 
 /** Every streams entry point, in a stable order. */
 export const TARGETS: readonly FuzzTarget<StreamsCorpus>[] = [decodeFramesTarget, frameBodyTarget, pcapWriterTarget];
+
+/** A target that allocates without bound: only for checking the supervisor's heap limit. Not in {@link TARGETS}. */
+export const ALLOC_SELF_TEST: FuzzTarget<StreamsCorpus> = {
+  name: 'selftest-alloc',
+  codes: [],
+  run() {
+    const hoard: number[][] = [];
+    for (;;) hoard.push(new Array<number>(1 << 16).fill(1));
+  },
+};
