@@ -35,7 +35,7 @@ const a = new TunTap(process.env.TUN_A ?? 'tunA');
 const b = new TunTap(process.env.TUN_B ?? 'tunB');
 a.open();
 b.open();
-const counters = { ab: 0, ba: 0, turns: 0, idleTurns: 0 };
+const counters = { ab: 0, ba: 0, turns: 0, idleTurns: 0, writeErrors: 0 };
 
 /** Moves up to PER_TURN packets from one device to the other; returns how many. */
 function move(from, to) {
@@ -43,7 +43,13 @@ function move(from, to) {
   for (; n < PER_TURN; n++) {
     const packet = from.read(MAX_PACKET);
     if (packet.length === 0) break;
-    to.write(packet);
+    // write() throws on any failed write(2), e.g. EIO while the other device is
+    // still down (the harness brings the links up after READY): count and go on.
+    try {
+      to.write(packet);
+    } catch {
+      counters.writeErrors++;
+    }
   }
   return n;
 }
@@ -65,7 +71,7 @@ setImmediate(turn);
 const stop = () => {
   stopping = true;
   process.stderr.write(`appium-relay: A->B ${counters.ab} pkts, B->A ${counters.ba} pkts, ` +
-    `${counters.turns} turns (${counters.idleTurns} idle)\n`);
+    `${counters.turns} turns (${counters.idleTurns} idle), write errors ${counters.writeErrors}\n`);
   a.close();
   b.close();
   process.exit(0);
