@@ -3,10 +3,19 @@
  * verdict, addresses and ports swapped: the checksums stay valid), after
  * mangling them as their first payload byte says (`MangleKind`): lengths out of
  * the slot, an IP total length that lies, non-IP bytes, an unknown verdict, a
- * virtio header that lies (keep mode). Everything else passes.
+ * virtio header that lies (keep mode). Everything else passes. With
+ * `handlerData: 'forward'` the datagrams leave through device 1 (FORWARD verdict)
+ * instead of their own (TX).
  */
 import { Verdict } from '../../src/verdict.js';
-import type { HandlerBatch } from '../../src/handler-api.js';
+import type { HandlerBatch, HandlerContext } from '../../src/handler-api.js';
+
+/** The verdict of a reflected datagram: TX, or FORWARD to device 1. */
+let out: number = Verdict.TX;
+
+export function init(context: HandlerContext): void {
+  if (context.data === 'forward') out = Verdict.forward(1);
+}
 
 /** What the handler does to a datagram, by its first payload byte. */
 export const MangleKind = {
@@ -38,7 +47,7 @@ export function handle(batch: HandlerBatch): void {
     // Swap addresses and ports (sums are order-independent: checksums stay valid).
     for (let k = 0; k < 4; k++) [p[o + 12 + k], p[o + 16 + k]] = [p[o + 16 + k]!, p[o + 12 + k]!];
     for (let k = 0; k < 2; k++) [p[udp + k], p[udp + 2 + k]] = [p[udp + 2 + k]!, p[udp + k]!];
-    batch.verdicts[i] = Verdict.TX;
+    batch.verdicts[i] = out;
     switch (p[udp + 8]) {
       case MangleKind.ZERO_LENGTH:
         batch.lengths[i] = 0;
