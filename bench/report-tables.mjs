@@ -129,5 +129,6 @@ export function headlineTable(results) {
       if (r) out.push(`| receive drain, ${r.label} / C read loop | | | | ${fmtRatio(r.ratio)} |`);
     }
   }
+  out.push('', `From \`${results.command}\` of ${results.started.slice(0, 10)} (medians; min–max and the absolute figures in BENCHMARKS.md).`);
   return out.join('\n');
 }

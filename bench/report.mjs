@@ -2,12 +2,16 @@
 /**
  * Puts a benchmark run's figures into the documents:
  *
- *   node bench/report.mjs [bench/results/<time>]     # default: the newest run
+ *   node bench/report.mjs [bench/results/<time> ...]   # default: the newest run
  *
+ * With several runs, each suite is taken from the last run given that has it
+ * (e.g. a full run, then a rerun of the relay suite alone); the machine table
+ * names every run used.
  * Rewrites, in BENCHMARKS.md, every section between `<!-- bench:NAME -->` and
  * `<!-- /bench:NAME -->` (machine, relay, drain, offload, memory, appium) for
  * which the run has results, and the README's headline table between
- * `<!-- bench:headline -->` and `<!-- /bench:headline -->`; copies the run's
+ * `<!-- bench:headline -->` and `<!-- /bench:headline -->` (not for a --quick
+ * run: the headline shows full runs only); copies the run's
  * relay.svg to bench/relay-ratios.svg. Text outside the markers is left alone.
  */
 import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -48,9 +52,26 @@ function appiumText(appium) {
   return `appium-ios-tuntap could not be used here. Tried: ${tried}. Error:\n\n\`\`\`\n${appium.error}\n\`\`\`\n\n${appium.prebuild ?? ''}`;
 }
 
-const dir = process.argv[2] ?? newestRun();
-const results = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8'));
-const s = results.suites;
+const dirs = process.argv.length > 2 ? process.argv.slice(2) : [newestRun()];
+const runs = dirs.map((d) => ({ dir: d, results: JSON.parse(readFileSync(join(d, 'results.json'), 'utf8')) }));
+const results = runs.at(-1).results;
+const s = {};
+const from = {};
+for (const run of runs) {
+  for (const [name, suite] of Object.entries(run.results.suites)) {
+    if (suite && !suite.error) {
+      s[name] = suite;
+      from[name] = run;
+    }
+  }
+}
+if (runs.length > 1) {
+  results.command = runs.map((r) => `${r.results.command} (${Object.keys(from).filter((k) => from[k] === r).join(', ')})`).join('; ');
+  results.started = runs[0].results.started;
+  results.quick = runs.some((r) => r.results.quick);
+}
+results.suites = s;
+const dir = from.relay?.dir ?? runs.at(-1).dir;
 const benchmarks = join(root, 'BENCHMARKS.md');
 let doc = readFileSync(benchmarks, 'utf8');
 doc = replaceSection(doc, 'machine', machineTable(results));
@@ -78,9 +99,11 @@ if (s.memory?.relays) {
   updated.push('memory');
 }
 writeFileSync(benchmarks, doc);
-if (s.relay?.tests?.length || s.drain?.results) {
+if (results.quick) {
+  console.log('report: a quick pass: the README headline is left as it is (it shows full runs only)');
+} else if (s.relay?.tests?.length || s.drain?.results) {
   const readme = join(root, 'README.md');
   writeFileSync(readme, replaceSection(readFileSync(readme, 'utf8'), 'headline', headlineTable(results)));
   updated.push('README headline');
 }
-console.log(`report: ${dir} -> ${updated.join(', ')}`);
+console.log(`report: ${dirs.join(' ')} -> ${updated.join(', ')}`);
