@@ -18,6 +18,9 @@ import { LINKS, link, linkName, placeLink, type Side, type SoakNamespaces } from
 import { noDrops, type UdpEpochBooks } from './udp-books.js';
 import type { UdpReceiverCounts, UdpSenderCounts } from './agent/agent-protocol.js';
 
+/** Bound on letting the running TCP transfers finish (one transfer's bound, plus the sink's report). */
+const TCP_STOP_BOUND_MS = 90_000;
+
 /** Load settings shared by every epoch. */
 export interface LoadSettings {
   /** Queues per device. */
@@ -168,7 +171,7 @@ export class Epoch {
    */
   async finish(deleteSide: Side | null): Promise<EpochRecord> {
     const d = this.deadlines;
-    const tcp = await d.within('finish the running TCP transfers', this.tcpStopBound(), this.tcp.stop());
+    const tcp = await d.within('finish the running TCP transfers', TCP_STOP_BOUND_MS, this.tcp.stop());
     this.relay.clearInjected();
     const sender = await this.pauseUdp();
     const receiver = await d.within('read the UDP receiver', 15_000, this.settledReceiver());
@@ -222,10 +225,6 @@ export class Epoch {
       readerEnds: Object.fromEntries(this.relay.ended),
       closed: resources(),
     };
-  }
-
-  private tcpStopBound(): number {
-    return 90_000;
   }
 
   /** The relay's state in one line, for failure reports. */

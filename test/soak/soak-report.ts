@@ -33,7 +33,7 @@ export function formatReport(r: SoakResult): string {
   out.push(`  duplicates ${u.duplicates}, out of range ${u.outOfRange}, corrupted ${u.badPayload}; receiving device rx_dropped ${n(u.udpBRxDropped)} (writes refused, already in deviceWriteFailed)`);
   out.push('');
   out.push('resources before → after');
-  out.push(`  fds ${r.before.fds} → ${r.after.fds}, threads ${r.before.threads} → ${r.after.threads}, buffers outside the heap ${(r.before.external / MiB).toFixed(1)} → ${(r.after.external / MiB).toFixed(1)} MiB`);
+  out.push(`  fds ${r.before.fds} → ${r.after.fds}, threads ${r.before.threads} → ${r.after.threads}, array buffers ${(r.before.arrayBuffers / MiB).toFixed(1)} → ${(r.after.arrayBuffers / MiB).toFixed(1)} MiB, V8 external ${(r.before.external / MiB).toFixed(1)} → ${(r.after.external / MiB).toFixed(1)} MiB`);
   out.push(`  RSS ${(r.before.rss / MiB).toFixed(1)} → ${(r.after.rss / MiB).toFixed(1)} MiB (after each epoch: ${r.epochs.map((e) => (e.closed.rss / MiB).toFixed(0)).join(', ')})`);
   out.push('');
   out.push('slowest bounded operations (ms / bound)');

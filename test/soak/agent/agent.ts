@@ -27,11 +27,14 @@ function need<T>(v: T | undefined, what: string): T {
   return v;
 }
 
-async function run(op: keyof AgentOps, args: any): Promise<unknown> {
+/** The arguments of `op` (the driver sends them as AgentOps declares). */
+type Args<K extends keyof AgentOps> = AgentOps[K]['args'];
+
+async function run(op: keyof AgentOps, args: unknown): Promise<unknown> {
   switch (op) {
     case 'udp-send-start':
       if (sender !== undefined) throw new Error('sender already started');
-      sender = new UdpSequenceSender(args);
+      sender = new UdpSequenceSender(args as Args<'udp-send-start'>);
       await sender.start();
       return {};
     case 'udp-pause':
@@ -40,21 +43,25 @@ async function run(op: keyof AgentOps, args: any): Promise<unknown> {
       need(sender, 'sender').resume();
       return {};
     case 'udp-burst':
-      return need(sender, 'sender').burst(args.count);
+      return need(sender, 'sender').burst((args as Args<'udp-burst'>).count);
     case 'udp-receive-start':
       if (receiver !== undefined) throw new Error('receiver already started');
-      receiver = new UdpSequenceReceiver(args);
+      receiver = new UdpSequenceReceiver(args as Args<'udp-receive-start'>);
       await receiver.start();
       return {};
     case 'udp-receive-report':
       return need(receiver, 'receiver').counts();
-    case 'tcp-sink-start':
+    case 'tcp-sink-start': {
       if (sink !== undefined) throw new Error('sink already started');
+      const a = args as Args<'tcp-sink-start'>;
       sink = new TcpPatternSink((e) => print(e));
-      await sink.listen(args.address, args.port);
+      await sink.listen(a.address, a.port);
       return {};
-    case 'tcp-transfer':
-      return sendPatternTransfer(args.address, args.port, args.seed, args.bytes, args.timeoutMs);
+    }
+    case 'tcp-transfer': {
+      const a = args as Args<'tcp-transfer'>;
+      return sendPatternTransfer(a.address, a.port, a.seed, a.bytes, a.timeoutMs);
+    }
     case 'exit':
       await shutdown();
       setImmediate(() => process.exit(0));
