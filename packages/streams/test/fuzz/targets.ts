@@ -8,6 +8,10 @@
  * - `frameBody`: one msgpack body through `FrameBodyCodec.decodeBody`; a body it
  *   accepts must encode again and decode to the same packet (a relay can forward
  *   whatever it received).
+ * - `encodeFrame`: packets with random (sometimes out-of-range) queue, virtio
+ *   header, timestamp and `meta` (every msgpack type, types msgpack lacks,
+ *   "__proto__" and other hostile keys, cycles) through `FrameBodyCodec.encodeFrame`:
+ *   refused with FRAME_UNENCODABLE / FRAME_TOO_LARGE, or decodable to the same packet.
  * - `pcapWriter`: packets of odd, zero, snaplen +/- 1 and huge sizes, with random
  *   options and timestamps, through `write`, `tryWrite` and `pcapTap`, into an
  *   in-memory sink (sometimes a slow one). Oracle: an independent pcap-savefile(5)
@@ -223,6 +227,71 @@ const frameBodyTarget: FuzzTarget<StreamsCorpus> = {
   },
 };
 
+/** Keys a hostile or careless application may put in `meta`. */
+const META_KEYS = ['a', 'x', '', '__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', '0', '1e3', '\u{1f600}', 'k'.repeat(40)];
+
+/** A random `meta` value: scalars of every msgpack type and some it lacks, containers, rarely a cycle. */
+function randomMeta(rng: Prng, depth: number): unknown {
+  const r = rng.int(depth > 2 ? 14 : 18);
+  switch (r) {
+    case 0: return null;
+    case 1: return undefined;
+    case 2: return rng.chance(0.5);
+    case 3: return rng.range(-1000, 1000);
+    case 4: return rng.pick([Number.NaN, Infinity, -Infinity, -0, 2 ** 53, -(2 ** 63), 1.5, 2 ** 64]);
+    case 5: return rng.pick([0n, -1n, (1n << 63n) - 1n, 1n << 63n, (1n << 64n) - 1n, 1n << 64n, -(1n << 63n) - 1n]);
+    case 6: return String.fromCharCode(...Array.from({ length: rng.int(12) }, () => rng.int(0x10000)));
+    case 7: return rng.bytes(rng.int(40));
+    case 8: return new Date(rng.pick([0, -1, 1.7e12, 8.64e15, Number.NaN]));
+    case 9: return rng.pick([() => 1, Symbol('s'), new Map([[1, 2]]), new Set([1]), new Int16Array(3), /x/]);
+    case 10: return rng.pick(META_KEYS);
+    case 11: return rng.next();
+    case 12: return rng.bytes(3).buffer;
+    case 13: return { [rng.pick(META_KEYS)]: rng.int(9) };
+    default: {
+      if (rng.chance(0.5)) return Array.from({ length: rng.int(4) }, () => randomMeta(rng, depth + 1));
+      const o: Record<string, unknown> = {};
+      const n = rng.int(4);
+      for (let k = 0; k < n; k++) Object.defineProperty(o, rng.pick(META_KEYS), { value: randomMeta(rng, depth + 1), enumerable: true, configurable: true, writable: true });
+      if (rng.chance(0.03)) o.self = o;
+      return o;
+    }
+  }
+}
+
+const U16_EDGES = [0, 1, 0xffff, 0x10000, -1, 1.5, Number.NaN];
+const encodeFrameTarget: FuzzTarget<StreamsCorpus> = {
+  name: 'encodeFrame',
+  codes: [StreamErrorCode.FRAME_UNENCODABLE, StreamErrorCode.FRAME_TOO_LARGE],
+  run(rng, _corpus, input) {
+    bodyCodec ??= new FrameBodyCodec(BODY_MAX);
+    const data = rng.bytes(rng.chance(0.05) ? rng.range(BODY_MAX - 64, BODY_MAX + 64) : rng.int(300));
+    const queue = rng.chance(0.85) ? rng.int(8) : rng.pick([-1, 0.5, 0xffff_ffff, 2 ** 32, Number.NaN, 2 ** 53]);
+    const field = (max: number) => (rng.chance(0.9) ? rng.int(max + 1) : rng.pick(U16_EDGES));
+    const hdr = rng.chance(0.3)
+      ? { flags: field(0xff), gsoType: field(0xff), hdrLen: field(0xffff), gsoSize: field(0xffff), csumStart: field(0xffff), csumOffset: field(0xffff) }
+      : undefined;
+    const timestamp = rng.chance(0.5) ? undefined : rng.pick([0n, 1n, (1n << 64n) - 1n, 1n << 64n, -1n, BigInt(rng.next()) << 20n]);
+    const meta = rng.chance(0.3) ? undefined : randomMeta(rng, 0);
+    input.bytes = data;
+    input.note = `queue ${queue}, hdr ${JSON.stringify(hdr)}, t ${String(timestamp)}, meta ${typeof meta}`;
+    const frame = bodyCodec.encodeFrame(new PacketView(data, queue, hdr, timestamp, meta), BODY_MAX);
+    // Encoded: it must decode to the same packet, and survive another round unchanged.
+    check(new DataView(frame.buffer, frame.byteOffset).getUint32(0) === frame.length - FRAME_PREFIX_LEN, 'length prefix');
+    let back: Packet;
+    try {
+      back = bodyCodec.decodeBody(frame.slice(FRAME_PREFIX_LEN));
+    } catch (err) {
+      throw new FuzzInvariantError(`an encoded frame does not decode: ${String(err)}`);
+    }
+    check(Buffer.from(back.data).equals(data) && back.queue === queue, 'data and queue');
+    check(isDeepStrictEqual(back.virtioHeader, hdr), 'virtio header');
+    check(back.timestamp === timestamp, 'timestamp');
+    const again = bodyCodec.decodeBody(bodyCodec.encodeFrame(back, BODY_MAX).slice(FRAME_PREFIX_LEN));
+    check(samePacket(back, again), 'a decoded packet does not encode to itself');
+  },
+};
+
 /** Bytes every pcap test packet is cut from (a pattern, so records can be checked byte by byte). */
 const PATTERN = Uint8Array.from({ length: 1_300_000 }, (_, i) => (i * 31 + (i >>> 8)) & 0xff);
 
@@ -363,7 +432,7 @@ const pcapWriterTarget: FuzzTarget<StreamsCorpus> = {
 };
 
 /** Every streams entry point, in a stable order. */
-export const TARGETS: readonly FuzzTarget<StreamsCorpus>[] = [decodeFramesTarget, frameBodyTarget, pcapWriterTarget];
+export const TARGETS: readonly FuzzTarget<StreamsCorpus>[] = [decodeFramesTarget, frameBodyTarget, encodeFrameTarget, pcapWriterTarget];
 
 /** A target that allocates without bound: only for checking the supervisor's heap limit. Not in {@link TARGETS}. */
 export const ALLOC_SELF_TEST: FuzzTarget<StreamsCorpus> = {
