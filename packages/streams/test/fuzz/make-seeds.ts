@@ -3,11 +3,14 @@
  *   node packages/streams/dist/test/fuzz/make-seeds.js
  * frame-streams.json: byte streams of framed packets (every optional field, odd
  * metadata, empty and large packets), in hex. pcap-cases.json: writer options
- * and packet sizes on the boundaries a pcap writer must get right.
+ * and packet sizes on the boundaries a pcap writer must get right. packets.json:
+ * IPv4/IPv6 TCP, UDP and ICMP packets (options, extension headers, fragments)
+ * and Ethernet frames (IP, ARP, VLAN) for header parsing.
  * The files are committed; the fuzzers read them and never regenerate them.
  */
 import { writeFileSync } from 'node:fs';
 import { toHex } from '@tunpipe/testkit';
+import { buildEthernetFrame, buildIcmpPacket, buildTcpPacket, buildUdpPacket, IpProtocol, TcpFlag } from '@tunpipe/offload';
 import { FrameBodyCodec } from '../../src/frame-format.js';
 import { PacketView } from '../../src/packet.js';
 import { SEED_DIR, type PcapCase } from './seeds.js';
@@ -52,6 +55,30 @@ const pcapCases: PcapCase[] = [
   { snaplen: 12345, bufferSize: 12361, precision: 'micro', linkType: 'raw', sizes: [12344, 12345, 12346, 0, 0, 0] },
 ];
 
+const macs = { src: '02:00:00:00:00:01', dst: '02:00:00:00:00:02' };
+const v4 = { src: '198.18.0.1', dst: '198.18.0.2' };
+const v6 = { src: 'fd00::1', dst: 'fd00::2' };
+const fragment = buildUdpPacket({ ...v4, srcPort: 1, dstPort: 2, payload: 40 });
+fragment[6] = 0x00;
+fragment[7] = 0x10; // fragment offset 16 (a later fragment)
+const ipPackets = [
+  buildTcpPacket({ ...v4, srcPort: 40000, dstPort: 443, seq: 1, ack: 2, flags: TcpFlag.SYN, tcpOptions: Uint8Array.of(2, 4, 5, 180, 1, 1, 4, 2), payload: 0 }),
+  buildTcpPacket({ ...v6, srcPort: 40000, dstPort: 443, seq: 1, ack: 2, flags: TcpFlag.ACK | TcpFlag.PSH, payload: 100 }),
+  buildUdpPacket({ ...v4, srcPort: 5353, dstPort: 53, payload: 30 }),
+  buildUdpPacket({ ...v6, srcPort: 5353, dstPort: 53, payload: 30, extensionHeaders: [{ type: IpProtocol.HOPOPTS, data: new Uint8Array(6) }] }),
+  buildIcmpPacket({ ...v4, payload: 56 }),
+  buildIcmpPacket({ ...v6, payload: 8 }),
+  fragment,
+];
+const packets = [
+  ...ipPackets.map((p) => ({ link: 'ip', hex: toHex(p) })),
+  { link: 'ethernet', hex: toHex(buildEthernetFrame({ ...macs, payload: ipPackets[2]! })) },
+  { link: 'ethernet', hex: toHex(buildEthernetFrame({ ...macs, payload: ipPackets[1]! })) },
+  { link: 'ethernet', hex: toHex(buildEthernetFrame({ ...macs, etherType: 0x0806, payload: new Uint8Array(28) })) },
+  { link: 'ethernet', hex: toHex(buildEthernetFrame({ ...macs, etherType: 0x8100, payload: Uint8Array.of(0, 1, 8, 0, ...ipPackets[4]!) })) },
+];
+
+writeFileSync(SEED_DIR + 'packets.json', `${JSON.stringify(packets, null, 1)}\n`);
 writeFileSync(SEED_DIR + 'frame-streams.json', `${JSON.stringify(frameStreams, null, 1)}\n`);
 writeFileSync(SEED_DIR + 'pcap-cases.json', `${JSON.stringify(pcapCases, null, 1)}\n`);
-console.log(`wrote ${frameStreams.length} frame streams and ${pcapCases.length} pcap cases to ${SEED_DIR}`);
+console.log(`wrote ${frameStreams.length} frame streams, ${pcapCases.length} pcap cases and ${packets.length} packets to ${SEED_DIR}`);

@@ -24,6 +24,8 @@ export interface StreamsCorpus {
   frameStreams: Uint8Array[];
   /** Pcap writer scenarios. */
   pcapCases: PcapCase[];
+  /** IP packets and Ethernet frames for header parsing (`link` says which). */
+  packets: { link: 'ip' | 'ethernet'; bytes: Uint8Array }[];
 }
 
 let corpus: StreamsCorpus | undefined;
@@ -35,6 +37,7 @@ export function loadCorpus(): StreamsCorpus {
   corpus = {
     frameStreams: (read('frame-streams.json') as string[]).map(fromHex),
     pcapCases: read('pcap-cases.json') as PcapCase[],
+    packets: (read('packets.json') as { link: 'ip' | 'ethernet'; hex: string }[]).map((p) => ({ link: p.link, bytes: fromHex(p.hex) })),
   };
   return corpus;
 }

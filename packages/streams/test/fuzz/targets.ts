@@ -12,6 +12,11 @@
  *   header, timestamp and `meta` (every msgpack type, types msgpack lacks,
  *   "__proto__" and other hostile keys, cycles) through `FrameBodyCodec.encodeFrame`:
  *   refused with FRAME_UNENCODABLE / FRAME_TOO_LARGE, or decodable to the same packet.
+ * - `parseHeaders`: mutated IP packets and Ethernet frames (and random bytes, and
+ *   the wrong link type) through `tryParsePacket`: never throws; exactly one of
+ *   parsed / malformed / nonIp counted, each malformed one reported with a
+ *   TunError; parsed headers answer every getter inside the packet, and flow
+ *   keys and protocol filters work on them.
  * - `pcapWriter`: packets of odd, zero, snaplen +/- 1 and huge sizes, with random
  *   options and timestamps, through `write`, `tryWrite` and `pcapTap`, into an
  *   in-memory sink (sometimes a slow one). Oracle: an independent pcap-savefile(5)
@@ -20,10 +25,14 @@
  * supervisor's to catch.
  */
 import { isDeepStrictEqual } from 'node:util';
+import { isTunError } from '@tunpipe/offload';
 import { mutateBytes, type FuzzTarget, type Prng } from '@tunpipe/testkit';
 import { StreamErrorCode } from '../../src/error-codes.js';
 import { FRAME_PREFIX_LEN, FrameBodyCodec } from '../../src/frame-format.js';
 import { PacketView, type Packet } from '../../src/packet.js';
+import { flowKeyOf } from '../../src/flow-key.js';
+import { parseCounters, tryParsePacket } from '../../src/packet-headers.js';
+import { headersMatch } from '../../src/protocol-filter.js';
 import { pcapTap } from '../../src/pcap-tap.js';
 import {
   PCAP_GLOBAL_HEADER_LEN,
@@ -292,6 +301,48 @@ const encodeFrameTarget: FuzzTarget<StreamsCorpus> = {
   },
 };
 
+/** Offsets of the fields header parsing reads: Ethernet type, IP version/IHL/lengths/protocol/fragment, L4 offsets. */
+const HEADER_FIELDS = [0, 2, 3, 4, 5, 6, 7, 9, 12, 13, 14, 15, 16, 17, 20, 21, 24, 26, 32, 33, 40, 41, 44, 46, 52, 54];
+
+const parseHeadersTarget: FuzzTarget<StreamsCorpus> = {
+  name: 'parseHeaders',
+  codes: [],
+  run(rng, corpus, input) {
+    const seed = rng.pick(corpus.packets);
+    const link = rng.chance(0.9) ? seed.link : seed.link === 'ip' ? 'ethernet' : 'ip';
+    const bytes = rng.chance(0.1) ? rng.bytes(rng.int(80)) : rng.chance(0.15) ? seed.bytes.slice() : mutateBytes(rng, seed.bytes, corpus.packets.map((p) => p.bytes), 0, HEADER_FIELDS);
+    input.bytes = bytes;
+    input.note = `link ${link}`;
+    const packet = new PacketView(bytes);
+    const counters = parseCounters();
+    let reported: unknown;
+    let reports = 0;
+    const headers = tryParsePacket(packet, link, counters, (_, err) => {
+      reported = err;
+      reports++;
+    });
+    check(counters.parsed + counters.malformed + counters.nonIp === 1, `one counter per packet: ${JSON.stringify(counters)}`);
+    check(reports === counters.malformed && (reports === 0 || isTunError(reported)), 'each malformed packet reported once, with a TunError');
+    if (headers === undefined) return;
+    // Parsed: every header getter answers, and the views lie inside the packet.
+    for (const view of [headers.ethernet, headers.ip, headers.tcp, headers.udp, headers.icmpv4, headers.icmpv6]) {
+      if (view === undefined) continue;
+      const proto = Object.getPrototypeOf(view) as object;
+      for (const key of Object.getOwnPropertyNames(proto)) {
+        const get = Object.getOwnPropertyDescriptor(proto, key)?.get;
+        if (get === undefined) continue;
+        const value: unknown = get.call(view);
+        if (typeof value === 'number') check(Number.isFinite(value) && value >= 0, `${view.constructor.name}.${key} = ${value}`);
+        if (value instanceof Uint8Array && value.buffer === bytes.buffer) {
+          check(value.byteOffset >= bytes.byteOffset && value.byteOffset + value.length <= bytes.byteOffset + bytes.length, `${view.constructor.name}.${key} outside the packet`);
+        }
+      }
+    }
+    check(typeof flowKeyOf(headers) === 'string' && typeof flowKeyOf(headers, { bidirectional: true }) === 'string', 'a flow key');
+    check(typeof headersMatch(headers, { protocol: rng.pick(['tcp', 'udp', 'icmp', 47] as const), port: rng.int(65536) }) === 'boolean', 'a filter verdict');
+  },
+};
+
 /** Bytes every pcap test packet is cut from (a pattern, so records can be checked byte by byte). */
 const PATTERN = Uint8Array.from({ length: 1_300_000 }, (_, i) => (i * 31 + (i >>> 8)) & 0xff);
 
@@ -432,7 +483,7 @@ const pcapWriterTarget: FuzzTarget<StreamsCorpus> = {
 };
 
 /** Every streams entry point, in a stable order. */
-export const TARGETS: readonly FuzzTarget<StreamsCorpus>[] = [decodeFramesTarget, frameBodyTarget, encodeFrameTarget, pcapWriterTarget];
+export const TARGETS: readonly FuzzTarget<StreamsCorpus>[] = [decodeFramesTarget, frameBodyTarget, encodeFrameTarget, parseHeadersTarget, pcapWriterTarget];
 
 /** A target that allocates without bound: only for checking the supervisor's heap limit. Not in {@link TARGETS}. */
 export const ALLOC_SELF_TEST: FuzzTarget<StreamsCorpus> = {
