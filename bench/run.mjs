@@ -116,7 +116,17 @@ const suite = {
   memory: () => memorySuite({ quick, duration, outDir, log }),
 };
 
+// SIGINT/SIGTERM: the running suite stops its own processes (the harness run is
+// killed and torn down, drainers exit with the drain suite); no further suite starts.
+let interrupted = false;
+const interrupt = () => {
+  interrupted = true;
+};
+process.on('SIGINT', interrupt);
+process.on('SIGTERM', interrupt);
+
 for (const s of suites) {
+  if (interrupted) break;
   console.log(`\n=== ${s}${quick ? ' (quick)' : ''} ===`);
   const t0 = Date.now();
   try {
@@ -128,8 +138,12 @@ for (const s of suites) {
   results.durations[s] = Math.round((Date.now() - t0) / 1000);
   save();
 }
-results.finished = new Date().toISOString();
+results.finished = interrupted ? null : new Date().toISOString();
 save();
+if (interrupted) {
+  console.error(`bench: interrupted; partial results in ${join(outDir, 'results.json')}`);
+  process.exit(130);
+}
 
 const sections = [
   `# benchmark run ${results.started}${quick ? ' (quick)' : ''}`,
