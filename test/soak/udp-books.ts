@@ -20,8 +20,10 @@
  * never sent: they are counted apart, as `sendErrors`, and not in `sent`.
  *
  * Two kernel losses have no counter: a queue's packets are freed without a
- * trace when it is detached (tun_queue_purge in drivers/net/tun.c), and a
- * datagram caught in the qdisc while its link goes down. So the driver pauses
+ * trace when it is detached (__tun_detach → tun_queue_purge, drivers/net/tun.c),
+ * and datagrams can be caught between a link's queues stopping and its routes
+ * going (freed by the qdisc reset of dev_deactivate, or dropped as tx_dropped
+ * while the sender also sees ENETDOWN: counted twice). So the driver pauses
  * the sender and waits for the path to drain around those transitions (and
  * around a namespace deletion); the books stay exact and the faults still
  * happen under TCP load.
