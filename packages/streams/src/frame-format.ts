@@ -25,6 +25,7 @@ import { Decoder, Encoder } from '@msgpack/msgpack';
 import { TunError } from '@tunpipe/offload';
 import { StreamErrorCode } from './error-codes.js';
 import { isBoundedMsgpack } from './msgpack-bounds.js';
+import { metaProblem } from './frame-meta.js';
 import { PacketView, type Packet } from './packet.js';
 import type { VirtioNetHdr } from '@tunpipe/offload';
 
@@ -97,9 +98,8 @@ export class FrameBodyCodec {
     body.t = ts;
     body.d = packet.data;
     body.q = packet.queue;
-    if (hasForbiddenKey(packet.meta, 0)) {
-      throw unencodable('packet metadata has a "__proto__" key, which msgpack decoders refuse');
-    }
+    const metaIssue = packet.meta === undefined ? undefined : metaProblem(packet.meta);
+    if (metaIssue !== undefined) throw unencodable(`packet metadata would not survive msgpack: ${metaIssue}`);
     body.m = packet.meta;
     let encoded: Uint8Array;
     try {
@@ -154,33 +154,6 @@ export class FrameBodyCodec {
     }
     return new PacketView(rec.d, queue, hdr, timestamp, rec.m);
   }
-}
-
-/** The msgpack encoder's default nesting limit; deeper values fail inside the encoder itself. */
-const MAX_META_DEPTH = 100;
-
-/**
- * Whether `value` holds a map key `"__proto__"` at any depth. @msgpack/msgpack
- * encodes such a key but its decoder refuses it (prototype pollution guard), so
- * the encoder refuses it too: every frame we write is one we can read back.
- */
-function hasForbiddenKey(value: unknown, depth: number): boolean {
-  if (typeof value !== 'object' || value === null || depth > MAX_META_DEPTH) return false;
-  if (ArrayBuffer.isView(value)) return false;
-  if (Array.isArray(value)) {
-    for (const item of value) if (hasForbiddenKey(item, depth + 1)) return true;
-    return false;
-  }
-  if (value instanceof Map) {
-    for (const [key, item] of value) {
-      if (key === '__proto__' || hasForbiddenKey(key, depth + 1) || hasForbiddenKey(item, depth + 1)) return true;
-    }
-    return false;
-  }
-  for (const key of Object.keys(value)) {
-    if (key === '__proto__' || hasForbiddenKey((value as Record<string, unknown>)[key], depth + 1)) return true;
-  }
-  return false;
 }
 
 function unencodable(message: string, cause?: unknown): TunError {

@@ -76,18 +76,20 @@ t.test('a target that allocates without bound ends its worker (heap limit), repo
 
 /**
  * Found by the encodeFrame target with a strict meta oracle (seed 20261122,
- * iteration 53): msgpack cannot carry these exactly, and the encoder changes them
- * silently instead of refusing them (ERR_TUN_FRAME_UNENCODABLE). Recorded as todo
- * until frame-format.ts refuses them; each row must then pass.
+ * iteration 53): msgpack cannot carry these exactly and the encoder used to change
+ * them silently; it now refuses them (ERR_TUN_FRAME_UNENCODABLE, frame-meta.ts).
  */
 const META_CHANGED: Array<[string, unknown]> = [
   ['bigint 2^64 (beyond u64)', 2n ** 64n],
   ['bigint -(2^63) - 1 (beyond i64)', -(2n ** 63n) - 1n],
   ['an invalid Date', new Date(Number.NaN)],
   ['a Map', new Map([[1, 2]])],
+  ['a Set', new Set([1])],
+  ['an Int16Array', new Int16Array([1, -1])],
+  ['a Map nested in an array in an object', { a: [1, new Map()] }],
 ];
 for (const [label, meta] of META_CHANGED) {
-  t.test(`meta ${label}: refused or carried exactly, never changed`, { todo: 'the frame encoder changes it silently (issue 8 finding, reported)' }, async (t) => {
+  t.test(`meta ${label}: refused or carried exactly, never changed`, async (t) => {
     const codec = new FrameBodyCodec(1 << 16);
     let back: unknown;
     try {
