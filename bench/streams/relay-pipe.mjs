@@ -10,14 +10,15 @@
  * then prints both devices' counters to stderr and exits (well within 5 s).
  *
  *   node bench/streams/relay-pipe.mjs [--mode keep|split] [--queues N] [--offload on|off] [--copy]
- *                                     [--affinity none|spread|apart]
+ *                                     [--affinity none|spread|apart] [--spin MICROS]
  *
  * keep (default): offload devices, superpackets cross the main thread whole
  * with their virtio header (the counterpart of `cfwd -m vnet`); split: cut into
  * segments on the way in, GRO-coalesced on the way out; --offload off: plain
  * devices (counterpart of `cfwd -m plain`). --affinity apart pins A's queue
  * workers to CPU 0 and B's to CPU 1 (spread: queue q on the q-th CPU, for both
- * devices). Imports the built dist: run
+ * devices). --spin: openTun's `spin` (microseconds a reader that caught up polls
+ * the rings before sleeping; default 0). Imports the built dist: run
  * `pnpm exec tsc -b` first.
  */
 import { parseArgs } from 'node:util';
@@ -30,6 +31,7 @@ const { values } = parseArgs({
     offload: { type: 'string', default: 'on' },
     copy: { type: 'boolean', default: false },
     affinity: { type: 'string', default: 'none' },
+    spin: { type: 'string', default: '0' },
   },
 });
 const options = {
@@ -38,6 +40,7 @@ const options = {
   offload: values.offload !== 'off',
   copy: values.copy,
   timestamps: false,
+  ...(Number(values.spin) > 0 ? { spin: Number(values.spin) } : {}),
 };
 const pin = (cpu) => (values.affinity === 'apart' ? () => cpu : values.affinity);
 const a = await openTun({ name: process.env.TUN_A ?? 'tunA', ...options, affinity: pin(0) });

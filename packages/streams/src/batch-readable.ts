@@ -17,10 +17,12 @@ import type { BatchReader, PacketBatch } from '@tunpipe/linux-mq';
 import type { ConsumerGate, ConsumerLease } from './consumer-gate.js';
 import type { PacketCursor } from './packet-cursor.js';
 import { turnBudget, nextTurn } from './turn-budget.js';
+import { spinRead } from './idle-spin.js';
 
 /**
  * A new batch stream over `reader`; `onDiscard(n)` counts packets dropped from
- * `cursor` when it starts, `onEnd` runs once when it closes, errors or is cancelled.
+ * `cursor` when it starts, `onEnd` runs once when it closes, errors or is cancelled;
+ * `spin`: microseconds to poll the rings before sleeping (idle-spin.ts).
  */
 export function batchReadable(
   reader: BatchReader,
@@ -28,7 +30,9 @@ export function batchReadable(
   gate: ConsumerGate,
   onDiscard: (packets: number) => void,
   onEnd: () => void,
+  spin = 0,
 ): ReadableStream<PacketBatch> {
+  const tryRead = (): PacketBatch | null => reader.tryRead();
   let lease: ConsumerLease | undefined;
   let previous: PacketBatch | null = null;
   let ended = false;
@@ -54,7 +58,7 @@ export function batchReadable(
           previous?.release();
           previous = null;
           if (turnBudget.exhausted) await nextTurn();
-          batch = reader.tryRead() ?? (await reader.read({ signal: abort.signal }));
+          batch = reader.tryRead() ?? spinRead(tryRead, spin) ?? (await reader.read({ signal: abort.signal }));
         } catch (err) {
           end();
           throw err;

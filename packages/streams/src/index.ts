@@ -7,7 +7,7 @@ export { StreamErrorCode, abortedError } from './error-codes.js';
 export { PacketView, packetOf, isPacket, timestampNow, type Packet, type PacketMeta } from './packet.js';
 
 // Devices: openTun() and the streams of an open device (ownership rules in packet-cursor.ts).
-export { openTun, builderFromOptions, DEFAULT_RETAIN, MAX_RETAIN, type OpenTunOptions, type TunDeviceOptions } from './open-tun.js';
+export { openTun, builderFromOptions, DEFAULT_RETAIN, MAX_RETAIN, MAX_SPIN, type OpenTunOptions, type TunDeviceOptions } from './open-tun.js';
 export { TunStreams, type TunStats, type PacketIterationOptions } from './tun-streams.js';
 export { type ConsumerKind } from './consumer-gate.js';
 export { type TxQueuePolicy, type WritablePacket, type PacketSendOptions } from './packet-sink.js';

@@ -84,10 +84,14 @@ export interface OpenTunOptions
   timestamps?: boolean;
   /** TX queue of written packets: their flow hash ('flow', default) or their own `queue` field ('packet'). */
   txQueue?: TxQueuePolicy;
+  /** Microseconds a consumer that caught up polls the rings before it sleeps (0..1000, default 0; see idle-spin.ts). */
+  spin?: number;
 }
 
 /** Default of `retain`. */
 export const DEFAULT_RETAIN = 64;
+/** Largest `spin` (microseconds): a longer busy wait would hold up the event loop. */
+export const MAX_SPIN = 1000;
 /** Largest `retain` (linux-mq allows 4096 outstanding batches per queue; the cursor needs 4 more). */
 export const MAX_RETAIN = 4092;
 
@@ -97,7 +101,7 @@ const DEVICE_FIELDS = [
 const OTHER_FIELDS = [
   'builder', 'device', 'routes', 'queues', 'mode', 'copy', 'retain', 'timestamps', 'txQueue', 'rxSlots', 'txSlots',
   'rxPacketCapacity', 'txPacketCapacity', 'batchSize', 'maxBatch', 'handler', 'handlerData', 'handlerErrors',
-  'onHandlerError', 'affinity', 'statsInterval',
+  'onHandlerError', 'affinity', 'statsInterval', 'spin',
 ] as const;
 const KNOWN = new Set<string>([...DEVICE_FIELDS, ...OTHER_FIELDS]);
 
@@ -149,6 +153,8 @@ export async function openTun(options: OpenTunOptions = {}): Promise<TunStreams>
   if (options.device !== undefined && !(options.device instanceof Device)) throw invalid('device must be a Device');
   const retain = options.retain ?? DEFAULT_RETAIN;
   if (!Number.isInteger(retain) || retain < 0 || retain > MAX_RETAIN) throw invalid(`retain must be an integer 0..${MAX_RETAIN}, got ${String(retain)}`);
+  const spin = options.spin ?? 0;
+  if (typeof spin !== 'number' || !(spin >= 0 && spin <= MAX_SPIN)) throw invalid(`spin must be a number of microseconds 0..${MAX_SPIN}, got ${String(spin)}`);
   const copy = booleanOption(options.copy, 'copy', false);
   const timestamps = booleanOption(options.timestamps, 'timestamps', true);
   const txQueue = options.txQueue ?? 'flow';
@@ -183,5 +189,5 @@ export async function openTun(options: OpenTunOptions = {}): Promise<TunStreams>
     await set.close();
     throw err;
   }
-  return new TunStreams(set, { cursor: { copy, retain, maxBatch, timestamps }, txQueue });
+  return new TunStreams(set, { cursor: { copy, retain, maxBatch, timestamps, spin }, txQueue });
 }

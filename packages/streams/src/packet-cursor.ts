@@ -37,6 +37,7 @@ import type { BatchReader, PacketBatch } from '@tunpipe/linux-mq';
 import { PacketView, timestampNow, type Packet } from './packet.js';
 import { RingPacket } from './ring-packet.js';
 import { turnBudget, nextTurn } from './turn-budget.js';
+import { spinRead } from './idle-spin.js';
 
 /** How a cursor hands out packets. */
 export interface PacketCursorOptions {
@@ -48,6 +49,8 @@ export interface PacketCursorOptions {
   maxBatch: number;
   /** Stamp packets with the time their batch was taken (ns since the epoch). */
   timestamps: boolean;
+  /** Microseconds to poll the rings after catching up, before sleeping (idle-spin.ts). Default 0. */
+  spin?: number;
 }
 
 /** Reads packets from one device; see the file comment. */
@@ -62,6 +65,7 @@ export class PacketCursor {
   private readonly copyPackets: boolean;
   private readonly retain: number;
   private readonly timestamps: boolean;
+  private readonly spin: number;
   /** Packets taken from the rings so far. */
   private taken = 0;
   /** Batches not yet released, oldest first, with the `taken` count at their end. */
@@ -71,6 +75,7 @@ export class PacketCursor {
   private readonly poolMask: number;
   private filling: Promise<boolean> | undefined;
   private closed = false;
+  private readonly tryRead = (): PacketBatch | null => this.reader.tryRead();
 
   /** A cursor over `reader`. */
   constructor(reader: BatchReader, options: PacketCursorOptions) {
@@ -78,6 +83,7 @@ export class PacketCursor {
     this.copyPackets = options.copy;
     this.retain = options.retain;
     this.timestamps = options.timestamps;
+    this.spin = options.spin ?? 0;
     let size = 1;
     while (size < options.retain + 2 * options.maxBatch) size *= 2;
     this.pool = options.copy ? [] : new Array<RingPacket>(size);
@@ -141,7 +147,7 @@ export class PacketCursor {
     if (batch === null) {
       // Caught up with the device: let the workers have every slot back.
       this.retire(0);
-      batch = await this.reader.read({ signal });
+      batch = spinRead(this.tryRead, this.spin) ?? (await this.reader.read({ signal }));
       if (batch === null) return false;
     }
     if (this.closed) {

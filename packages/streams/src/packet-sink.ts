@@ -33,6 +33,7 @@ import type { UnderlyingSink } from 'node:stream/web';
 import type { PacketWriter, SendOptions } from '@tunpipe/linux-mq';
 import { StreamErrorCode } from './error-codes.js';
 import type { Packet } from './packet.js';
+import { onIdleFlush } from './idle-spin.js';
 
 /** How the TX queue of a written packet is chosen. */
 export type TxQueuePolicy = 'flow' | 'packet';
@@ -56,6 +57,7 @@ export class PacketSink {
   private readonly header = new Uint8Array(VIRTIO_NET_HDR_LEN);
   private readonly options: SendOptions = { queue: undefined, virtioHeader: undefined, signal: undefined };
   private unflushed = 0;
+  private readonly unregister: () => void;
   /** Packets the writable dropped because they cannot be sent (see `underlyingSink`). */
   rejected = 0;
 
@@ -66,6 +68,14 @@ export class PacketSink {
     }
     this.writer = writer;
     this.byPacketQueue = txQueue === 'packet';
+    this.unregister = onIdleFlush(() => {
+      if (this.unflushed > 0) this.flush();
+    });
+  }
+
+  /** Stops flushing this sink when a consumer catches up (the device closed). */
+  dispose(): void {
+    this.unregister();
   }
 
   /** Sends without waiting; false when the TX ring is full (nothing was sent). */

@@ -65,6 +65,7 @@ export class TunStreams implements AsyncDisposable, AsyncIterable<Packet> {
   /** Packets read after a batch before the batch is released (view mode; see packet-cursor.ts). */
   readonly retain: number;
   private readonly reader: BatchReader;
+  private readonly spin: number;
   private readonly gate = new ConsumerGate();
   private readonly cursor: PacketCursor;
   private discarded = 0;
@@ -79,6 +80,7 @@ export class TunStreams implements AsyncDisposable, AsyncIterable<Packet> {
     this.device = queueSet.devices[0]!;
     this.reader = queueSet.reader(0);
     this.cursor = new PacketCursor(this.reader, config.cursor);
+    this.spin = config.cursor.spin ?? 0;
     this.copiesPackets = config.cursor.copy;
     this.retain = config.cursor.retain;
     this.sink = new PacketSink(queueSet.writer(0), config.txQueue);
@@ -132,6 +134,7 @@ export class TunStreams implements AsyncDisposable, AsyncIterable<Packet> {
         () => {
           if (this.currentBatches === stream) this.currentBatches = undefined;
         },
+        this.spin,
       );
       this.currentBatches = stream;
     }
@@ -210,6 +213,7 @@ export class TunStreams implements AsyncDisposable, AsyncIterable<Packet> {
    * writes fail with ERR_TUN_CLOSED. Idempotent.
    */
   async close(): Promise<void> {
+    this.sink.dispose();
     await this.queueSet.close();
     this.cursor.close();
   }
