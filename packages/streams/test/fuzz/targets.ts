@@ -11,7 +11,8 @@
  * - `encodeFrame`: packets with random (sometimes out-of-range) queue, virtio
  *   header, timestamp and `meta` (every msgpack type, types msgpack lacks,
  *   "__proto__" and other hostile keys, cycles) through `FrameBodyCodec.encodeFrame`:
- *   refused with FRAME_UNENCODABLE / FRAME_TOO_LARGE, or decodable to the same packet.
+ *   refused with FRAME_UNENCODABLE / FRAME_TOO_LARGE, or decodable to the same packet
+ *   (bigints and Dates in `meta` exactly, the rest stable after one round).
  * - `parseHeaders`: mutated IP packets and Ethernet frames (and random bytes, and
  *   the wrong link type) through `tryParsePacket`: never throws; exactly one of
  *   parsed / malformed / nonIp counted, each malformed one reported with a
@@ -268,6 +269,18 @@ function randomMeta(rng: Prng, depth: number): unknown {
   }
 }
 
+/** True when every bigint and Date in `a` comes back as the same value at the same place in `b`. */
+function sameScalars(a: unknown, b: unknown, depth = 0): boolean {
+  if (depth > 8) return true; // cycles are refused before this matters
+  if (typeof a === 'bigint') return a === b;
+  if (a instanceof Date) return b instanceof Date && Object.is(a.getTime(), b.getTime());
+  if (Array.isArray(a)) return Array.isArray(b) && a.every((x, i) => sameScalars(x, b[i], depth + 1));
+  if (a !== null && typeof a === 'object' && !ArrayBuffer.isView(a) && b !== null && typeof b === 'object') {
+    return Object.keys(a).every((k) => sameScalars((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], depth + 1));
+  }
+  return true;
+}
+
 const U16_EDGES = [0, 1, 0xffff, 0x10000, -1, 1.5, Number.NaN];
 const encodeFrameTarget: FuzzTarget<StreamsCorpus> = {
   name: 'encodeFrame',
@@ -297,6 +310,7 @@ const encodeFrameTarget: FuzzTarget<StreamsCorpus> = {
     check(isDeepStrictEqual(back.virtioHeader, hdr), 'virtio header');
     check(back.timestamp === timestamp, 'timestamp');
     const again = bodyCodec.decodeBody(bodyCodec.encodeFrame(back, BODY_MAX).slice(FRAME_PREFIX_LEN));
+    check(sameScalars(meta, back.meta), 'a bigint or Date in meta came back changed');
     check(samePacket(back, again), 'a decoded packet does not encode to itself');
   },
 };
