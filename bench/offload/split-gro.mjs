@@ -1,6 +1,6 @@
 // The per-superpacket CPU cost of split mode's relay path, as one queue worker
 // runs it (linux-mq queue-loop.ts + egress.ts), without the syscalls:
-//   1. handleVirtioRead: a ~64 KB TCP superpacket (44 x 1448, timestamps) read
+//   1. handleVirtioRead: a ~64 KB TCP superpacket (superpacket.mjs) read
 //      into an ordinary buffer is split into RX ring slots (SharedArrayBuffer,
 //      64-aligned 2048-byte stride, packet at offset 10) with full checksums;
 //   2. each segment is copied into a GRO staging buffer (native set, as egress
@@ -15,28 +15,15 @@
 // A/B against another build of the package: OFFLOAD=/path/to/dist/src/index.js
 import { pathToFileURL } from 'node:url';
 import { round } from './measure.mjs';
+import { MSS, SEGMENTS, tcpSuperpacket } from './superpacket.mjs';
 
 const modulePath = process.env.OFFLOAD ? pathToFileURL(process.env.OFFLOAD).href : '../../packages/offload/dist/src/index.js';
 const o = await import(modulePath);
 
-const MSS = 1448;
-const SEGMENTS = 44;
 const OFFSET = 10;
-const timestamps = Uint8Array.from([1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2]);
 
 function setup(family) {
-  const v6 = family === 6;
-  const packet = o.buildTcpPacket({
-    src: v6 ? 'fd00:1::1' : '198.18.1.1',
-    dst: v6 ? 'fd00:2::1' : '198.18.2.1',
-    srcPort: 40000,
-    dstPort: 5201,
-    seq: 1000,
-    ack: 2000,
-    tcpOptions: timestamps,
-    payload: MSS * SEGMENTS,
-  });
-  const framed = o.buildVirtioPacket(packet, { gsoType: v6 ? o.VIRTIO_NET_HDR_GSO_TCPV6 : o.VIRTIO_NET_HDR_GSO_TCPV4, gsoSize: MSS });
+  const { input: framed } = tcpSuperpacket(family);
   // The worker's read buffer: an ordinary ArrayBuffer, the read at offset 0.
   const scratch = new Uint8Array(65536 + 128);
   scratch.set(framed);
@@ -67,7 +54,11 @@ function setup(family) {
     const out = o.handleGro(staging, lengths, OFFSET, table, options);
     if (out.length !== 1) throw new Error(`expected one superpacket, got ${out.length}`);
   };
-  return { split: () => o.handleVirtioRead(input, bufs, sizes, OFFSET), verify: () => step(verify, 0), trusted: () => step(trusted, 1) };
+  return {
+    split: () => o.handleVirtioRead(input, bufs, sizes, OFFSET),
+    verify: () => step(verify, 0),
+    trusted: () => step(trusted, 1),
+  };
 }
 
 /** Median CPU microseconds per call over 7 runs of ~150 ms after a warm-up. */
@@ -90,6 +81,10 @@ function cpuMicros(fn) {
 const result = { bench: 'offload.split-gro', segments: SEGMENTS, mss: MSS, unit: 'CPU us per superpacket' };
 for (const family of [4, 6]) {
   const s = setup(family);
-  result[`tcp${family}`] = { split: cpuMicros(s.split), splitGroVerify: cpuMicros(s.verify), splitGroTrusted: cpuMicros(s.trusted) };
+  result[`tcp${family}`] = {
+    split: cpuMicros(s.split),
+    splitGroVerify: cpuMicros(s.verify),
+    splitGroTrusted: cpuMicros(s.trusted),
+  };
 }
 console.log(JSON.stringify(result));
