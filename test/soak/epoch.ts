@@ -194,11 +194,9 @@ export class Epoch {
     const drops = noDrops();
     drops.kernelQueueFull = a.txDropped;
     drops.handlerException = s0.handlerErrorDrops;
-    // The handler never returns DROP, so every handlerDrops packet is a batch that
-    // threw: linux-mq's queue loop counts those in both handlerErrorDrops and
-    // handlerDrops (reported to the lead as a bug). Count them once, whether or
-    // not that double count is fixed.
-    drops.handlerDrop = Math.max(0, s0.handlerDrops - s0.handlerErrorDrops);
+    // The handler never returns DROP: packets of a batch that threw are
+    // handlerErrorDrops only (each packet is counted under one cause).
+    drops.handlerDrop = s0.handlerDrops;
     drops.malformed = s0.malformed;
     drops.relayTxRingFull = c.txRingFull;
     drops.relaySendFailed = Object.values(c.sendFailed).reduce((x, y) => x + y, 0);

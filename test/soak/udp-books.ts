@@ -8,7 +8,7 @@
  * |----------------------|-----------------------------------------------|------------------------------------------|
  * | kernelQueueFull      | tpuaN tx_dropped + root qdisc drops (ns A)    | consumer/worker stalls, bursts           |
  * | handlerException     | relay stats, device 0 handlerErrorDrops       | handler exceptions                       |
- * | handlerDrop          | relay stats, device 0 handlerDrops − errors   | (none: the handler passes UDP)           |
+ * | handlerDrop          | relay stats, device 0 handlerDrops            | (none: the handler passes UDP)           |
  * | malformed            | relay stats, device 0 malformed               | (none expected)                          |
  * | relayTxRingFull      | relay main thread (trySend returned false)    | bursts, worker stalls                    |
  * | relaySendFailed      | relay main thread (trySend threw)             | (none expected)                          |

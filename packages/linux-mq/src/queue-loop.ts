@@ -499,6 +499,9 @@ export class QueueLoop {
     b.bufs = bufs;
     b.lengths = lens;
     b.verdicts = verdicts;
+    // DROP verdicts of a batch whose handler threw count as handlerErrorDrops,
+    // not handlerDrops: every packet is counted under exactly one cause.
+    let threwAndDropped = false;
     try {
       this.handler!(b, verdicts);
     } catch (e) {
@@ -509,7 +512,7 @@ export class QueueLoop {
         verdicts.fill(Verdict.PASS);
       } else {
         verdicts.fill(Verdict.DROP);
-        st[sb + Stat.handlerErrorDrops] += n;
+        threwAndDropped = true;
         if (policy === 'fatal') this.fatal = e;
       }
       for (let i = 0; i < n; i++) lens[i] = rx.lengths[(start + i) & mask]!;
@@ -562,7 +565,7 @@ export class QueueLoop {
       for (let i = 0; i < k; i++) rx.lengths[group[i]!] = SKIP;
     }
     st[sb + Stat.passed] += passed;
-    st[sb + Stat.handlerDrops] += dropped;
+    st[sb + (threwAndDropped ? Stat.handlerErrorDrops : Stat.handlerDrops)] += dropped;
     st[sb + Stat.replied] += replied;
     st[sb + Stat.forwarded] += forwarded;
     return lastPass + 1;

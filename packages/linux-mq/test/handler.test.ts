@@ -65,6 +65,7 @@ t.test("a throwing handler is reported and the queue goes on ('drop')", async (t
   const totals = set.totals(0);
   t.ok(totals.handlerErrors >= 1, `${totals.handlerErrors} batches threw`);
   t.equal(totals.handlerErrorDrops, 20, 'the packets of the throwing batches were dropped');
+  t.equal(totals.handlerDrops, 0, 'and counted once: not also as handler DROP verdicts');
   t.equal(port13, 0, 'none of them reached the main thread');
   t.ok(events.length >= 1, 'onHandlerError was called');
   t.match(events[0]!.error.message, /handler bug on queue 0 \(tag-123\)/, 'with the thrown error (init got handlerData)');
