@@ -29,6 +29,11 @@ export function machineTable(results) {
     ['run', `${results.started} → ${results.finished ?? '(unfinished)'}, \`${results.command}\`${results.quick ? ' (quick pass: figures indicative only)' : ''}`],
     ['load average at start', m.loadavg],
   ];
+  const relay = results.suites.relay;
+  if (relay?.stats) {
+    const bg = Object.values(relay.stats).flatMap((byMode) => Object.values(byMode).map((x) => x.bgCpu)).filter((x) => x !== null).sort((a, b) => a - b);
+    if (bg.length) rows.push(['other load during the relay tests', `median ${bg[Math.floor(bg.length / 2)]} % of the box (run.sh's bgCPU: busy CPU in the 0.5 s before each test, after waiting up to ${relay.env.QUIET_WAIT_S} s for it to drop below 25 %)`]);
+  }
   return ['| | |', '|---|---|', ...rows.map(([k, v]) => `| ${k} | ${v} |`)].join('\n');
 }
 
