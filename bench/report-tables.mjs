@@ -98,6 +98,15 @@ export function offloadTable(offload) {
     for (const f of ['tcp4', 'tcp6']) {
       const x = g[f];
       out.push(`| GRO ${g.segments} × ${g.mss} → 1, ${f === 'tcp4' ? 'TCPv4' : 'TCPv6'} | ${x.usPerBatch} µs per batch [${x.usPerBatchMin ?? '?'}–${x.usPerBatchMax ?? '?'}], ${x.payloadGbps} Gbps of payload |`);
+      const t = g[`${f}trusted`];
+      if (t) out.push(`| GRO, ${f === 'tcp4' ? 'TCPv4' : 'TCPv6'}, segments the worker split itself (\`checksumsValid\`) | ${t.usPerBatch} µs per batch [${t.usPerBatchMin ?? '?'}–${t.usPerBatchMax ?? '?'}], ${t.payloadGbps} Gbps of payload |`);
+    }
+  }
+  const sg = offload['split-gro'];
+  if (sg?.tcp4) {
+    for (const f of ['tcp4', 'tcp6']) {
+      const x = sg[f];
+      if (x) out.push(`| split mode's worker path per superpacket, ${f === 'tcp4' ? 'TCPv4' : 'TCPv6'} (CPU µs): split / split + GRO verifying / split + GRO trusted | ${x.split} / ${x.splitGroVerify} / ${x.splitGroTrusted} |`);
     }
   }
   return out.join('\n');

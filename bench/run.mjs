@@ -4,7 +4,7 @@
  *
  *   pnpm bench [--quick] [--suite offload,drain,relay,memory] [--reps N] [--duration S]
  *
- * offload  per-core micro-benchmarks of @tunpipe/offload (checksum, split, GRO)
+ * offload  per-core micro-benchmarks of @tunpipe/offload (checksum, split, GRO, split+GRO CPU)
  * drain    256k queued 64-byte packets read by a C loop, linux-mq worker rings,
  *          tun.batches, tun.readable, RxJS packets$ and a koffi loop (drain/drain-suite.mjs)
  * relay    ../shared/bench/run.sh with the C relays, tunpipe's relays and the Node
@@ -96,7 +96,7 @@ function run(label, cmd, args) {
 const suite = {
   async offload() {
     const r = {};
-    for (const name of ['checksum', 'split', 'gro']) {
+    for (const name of ['checksum', 'split', 'gro', 'split-gro']) {
       const { code, out } = await run('offload', process.execPath, [join(here, 'offload', `${name}.mjs`)]);
       const line = out.trim().split('\n').at(-1);
       r[name] = code === 0 ? JSON.parse(line) : { error: `exit ${code}` };
