@@ -2,9 +2,9 @@
  * The kernel as the oracle for @tunpipe/offload's read path.
  *
  * ```
- * ns A: tcp-peer source ── tpgsoa (offload: TSO superpackets + virtio header)
+ * ns A: tcp-bulk-peer source ── tpgsoa (offload: TSO superpackets + virtio header)
  *                               │ read ──► handleVirtioRead ──► MTU-sized segments
- * ns B: tcp-peer sink   ── tpgsob (plain)  ◄── write each segment
+ * ns B: tcp-bulk-peer sink   ── tpgsob (plain)  ◄── write each segment
  *                               │ read ──► zeroed virtio header ──► write to tpgsoa (acks)
  * ```
  *
@@ -13,7 +13,6 @@
  * the transfer stalls or the hashes differ.
  */
 import t from 'tap';
-import { fileURLToPath } from 'node:url';
 import { DeviceBuilder, type Device } from '@tunpipe/core';
 import {
   createVirtioNetHdr,
@@ -22,9 +21,8 @@ import {
   VIRTIO_NET_HDR_GSO_NONE,
   VIRTIO_NET_HDR_LEN,
 } from '@tunpipe/offload';
-import { createNetns, requireNetAdmin, type Netns } from '@tunpipe/testkit';
+import { createNetns, requireNetAdmin, tcpBulkTransfer, type Netns } from '@tunpipe/testkit';
 
-const tcpPeer = fileURLToPath(new URL('./fixtures/tcp-peer.js', import.meta.url));
 const TRANSFER_BYTES = 24 * 1024 * 1024;
 
 interface RelayCounts {
@@ -112,19 +110,12 @@ for (const c of cases) {
     const relay = startRelay(a, b, stop.signal);
     t.teardown(() => stop.abort());
 
-    const sink = nsB.spawn(t, process.execPath, [tcpPeer, 'sink', c.bind, '5001']);
-    await sink.waitForOutput(/listening/);
-    const source = await nsA.exec(process.execPath, [tcpPeer, 'source', c.sink, '5001', String(TRANSFER_BYTES), '7'], {
-      timeoutMs: 60_000,
+    const { sent, received: got } = await tcpBulkTransfer(t, {
+      from: nsA, to: nsB, address: c.sink, bind: c.bind, bytes: TRANSFER_BYTES, seed: 7,
     });
-    t.equal(source.code, 0, `source exited cleanly ${source.stderr}`);
-    await sink.waitForOutput(/sha256/, { timeoutMs: 10_000 });
-    const sinkExit = await sink.stop();
     stop.abort();
     await relay.done;
 
-    const sent = JSON.parse(source.stdout.trim()) as { bytes: number; sha256: string };
-    const got = JSON.parse(sinkExit.stdout.trim().split('\n').pop()!) as { bytes: number; sha256: string };
     t.equal(got.bytes, TRANSFER_BYTES, 'every byte arrived');
     t.equal(got.sha256, sent.sha256, 'the bytes are the ones sent');
     t.ok(relay.counts.superpackets > 0, `the kernel handed over superpackets (${relay.counts.superpackets} of ${relay.counts.reads} reads)`);

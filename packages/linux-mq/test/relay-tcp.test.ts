@@ -6,7 +6,7 @@
  * the client's.
  *
  * ```
- *  ns A: tcp-source → 198.18.1.1  tpa0 ══fd══ worker(0,q) ─FORWARD→ write(tpb0 fd) ══ tpb0  198.18.2.1 ← tcp-sink: ns B
+ *  ns A: tcp-bulk-peer source → 198.18.1.1  tpa0 ══fd══ worker(0,q) ─FORWARD→ write(tpb0 fd) ══ tpb0  198.18.2.1 ← tcp-bulk-peer sink: ns B
  * ```
  *
  * Variants: keep mode (superpackets pass through whole), split mode (split into
@@ -15,11 +15,11 @@
  * checksummed on egress).
  */
 import t from 'tap';
-import { requireNetAdmin, createNetns, type Netns } from '@tunpipe/testkit';
+import { requireNetAdmin, createNetns, tcpBulkTransfer, type Netns } from '@tunpipe/testkit';
 import { DeviceBuilder, type Device } from '@tunpipe/core';
 import { openQueues } from '../src/queue-set.js';
 import type { QueueMode } from '../src/worker-protocol.js';
-import { peerPath, handlerPath, runPeer } from './net-fixtures.js';
+import { handlerPath } from './net-fixtures.js';
 
 const MEGABYTES = 48;
 
@@ -64,13 +64,9 @@ for (const row of rows) {
       handler: handlerPath('forward-pair'),
     });
     t.teardown(() => set.close());
-    const sink = b.spawn(t, 'node', [peerPath('tcp-sink'), '198.18.2.1', '5001', '60000']);
-    await sink.waitForOutput(/listening/);
-    const sent = await runPeer<{ bytes: number; sha256: string; ms: number }>(
-      a, 'tcp-source', ['198.18.2.1', 5001, MEGABYTES, 20240601],
-    );
-    const exit = await sink.wait();
-    const got = JSON.parse(exit.stdout.trim().split('\n').pop()!) as { bytes: number; sha256: string };
+    const { sent, received: got } = await tcpBulkTransfer(t, {
+      from: a, to: b, address: '198.18.2.1', bytes: MEGABYTES * 1024 * 1024, seed: 20240601,
+    });
     t.equal(got.bytes, MEGABYTES * 1024 * 1024, 'every byte arrived');
     t.equal(got.sha256, sent.sha256, 'byte-exact (SHA-256)');
     const ta = set.totals(0);

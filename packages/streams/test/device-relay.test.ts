@@ -5,7 +5,7 @@
  * TCP stacks, and the receiver's SHA-256 must equal the sender's.
  *
  * ```
- *  ns A: tcp-bulk source → 198.18.1.1 tpa0 ══ workers ═► a.readable ─pipeTo─► b.writable ═► tpb0 198.18.2.1 → tcp-bulk sink: ns B
+ *  ns A: tcp-bulk-peer source → 198.18.1.1 tpa0 ══ workers ═► a.readable ─pipeTo─► b.writable ═► tpb0 198.18.2.1 → tcp-bulk-peer sink: ns B
  *                                       ◄═══════════ a.writable ◄─pipeTo─ b.readable ◄══ (ACKs)
  * ```
  *
@@ -14,9 +14,9 @@
  * relaying to a plain one (superpackets split on egress), and two queues.
  */
 import t from 'tap';
-import { requireNetAdmin, createNetns } from '@tunpipe/testkit';
+import { requireNetAdmin, createNetns, tcpBulkTransfer } from '@tunpipe/testkit';
 import type { QueueMode } from '@tunpipe/linux-mq';
-import { openTunIn, peerPath, runPeer } from './device-fixtures.js';
+import { openTunIn } from './device-fixtures.js';
 
 const MIB = 32;
 
@@ -53,11 +53,9 @@ for (const row of rows) {
     const ab = a.readable.pipeTo(b.writable, { signal: stop.signal }).catch((e: unknown) => e);
     const ba = b.readable.pipeTo(a.writable, { signal: stop.signal }).catch((e: unknown) => e);
 
-    const sink = nsB.spawn(t, 'node', [peerPath('tcp-bulk'), 'sink', '198.18.2.1', '5001']);
-    await sink.waitForOutput(/listening/);
-    const sent = await runPeer<{ bytes: number; sha256: string; ms: number }>(nsA, 'tcp-bulk', ['source', '198.18.2.1', 5001, MIB, 20240601]);
-    const exit = await sink.wait();
-    const got = JSON.parse(exit.stdout.trim().split('\n').pop()!) as { bytes: number; sha256: string };
+    const { sent, received: got } = await tcpBulkTransfer(t, {
+      from: nsA, to: nsB, address: '198.18.2.1', bytes: MIB * 1024 * 1024, seed: 20240601,
+    });
     stop.abort();
     t.match(await ab, { name: 'Error' }, 'the A→B pipe ended by the abort');
     t.match(await ba, { name: 'Error' }, 'the B→A pipe too');

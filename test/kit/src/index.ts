@@ -27,3 +27,4 @@ export { runTarget, targetNamed, FuzzFailureError, type TargetReport, type FuzzF
 export { fuzz, suiteJobs, type FuzzJob, type FuzzOptions, type FuzzResult } from './fuzz-supervisor.js';
 export { runFuzzCli, parseFuzzArgs, type FuzzCliArgs } from './fuzz-cli.js';
 export { mutateBytes, concat, toHex, fromHex, INTERESTING_U8, INTERESTING_U16 } from './fuzz-mutate.js';
+export { TCP_BULK_PEER, parseTcpBulkReport, tcpBulkTransfer, type TcpBulkReport, type TcpBulkOptions, type TcpBulkResult } from './tcp-bulk.js';
