@@ -14,8 +14,9 @@
  * --quick: 1 repetition of every suite, 3 s per relay test (--reps and --duration
  * override the repetitions of drain and relay and the seconds per relay/memory test;
  * defaults 3 and 10). drain, relay and
- * memory need root (they create devices in private namespaces; the relay and
- * memory suites hold /tmp/tp-relay-bench.lock around each run.sh).
+ * memory need root (they create devices in private namespaces). A run that includes
+ * relay or memory holds /tmp/tp-relay-bench.lock from start to end (run.sh uses
+ * fixed names; other sessions' harness runs take the same lock).
  * Writes bench/results/<time>/: results.json (everything), summary.md (the
  * tables), relay.svg (the relay chart), one log per suite. `node bench/report.mjs`
  * then puts the tables into BENCHMARKS.md and the README.
@@ -27,6 +28,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { machineFacts } from './machine.mjs';
 import { relaySuite } from './relay/relay-suite.mjs';
+import { RELAY_LOCK, LOCK_HELD_ENV } from './relay/harness.mjs';
 import { memorySuite } from './memory/memory-suite.mjs';
 import { relayRatioSvg } from './relay/ratio-chart.mjs';
 import { machineTable, relayTables, drainTable, offloadTable, memoryTable, headlineTable } from './report-tables.mjs';
@@ -51,6 +53,30 @@ for (const s of suites) {
     console.error(`bench: unknown suite ${s} (${SUITES.join(', ')})`);
     process.exit(2);
   }
+}
+// With both harness suites, hold the harness lock for the whole run (re-run under
+// flock): another session's run.sh cannot slip in between relay and memory, or
+// load the machine while the drain and offload suites measure.
+// `flock -F` execs the run itself (no flock process in between), so the lock lives
+// as long as the run and what it started; the run gets its own process group, and a
+// signal here reaches all of it.
+if (process.env[LOCK_HELD_ENV] !== '1' && suites.some((s) => s === 'relay' || s === 'memory')) {
+  const child = spawn('flock', ['-F', '-w', '7200', RELAY_LOCK, process.execPath, ...process.argv.slice(1)], {
+    stdio: 'inherit',
+    detached: true,
+    env: { ...process.env, [LOCK_HELD_ENV]: '1' },
+  });
+  for (const signal of ['SIGINT', 'SIGTERM']) {
+    process.on(signal, () => {
+      try {
+        process.kill(-child.pid, signal);
+      } catch {
+        // the group is gone already
+      }
+    });
+  }
+  const code = await new Promise((resolve) => child.on('exit', (c, sig) => resolve(c ?? (sig ? 130 : 1))));
+  process.exit(code);
 }
 const stamp = new Date().toISOString().replace(/[:.]/g, '-');
 const outDir = join(here, 'results', stamp);
@@ -97,6 +123,7 @@ const suite = {
   async offload() {
     const r = {};
     for (const name of ['checksum', 'split', 'gro', 'split-gro']) {
+      if (interrupted) break;
       const { code, out } = await run('offload', process.execPath, [join(here, 'offload', `${name}.mjs`)]);
       const line = out.trim().split('\n').at(-1);
       r[name] = code === 0 ? JSON.parse(line) : { error: `exit ${code}` };

@@ -15,6 +15,13 @@ import { join } from 'node:path';
 
 /** The lock every run.sh invocation holds (other sessions' runs take it too). */
 export const RELAY_LOCK = '/tmp/tp-relay-bench.lock';
+/** Set in the environment by run.mjs when it already holds RELAY_LOCK for the whole run. */
+export const LOCK_HELD_ENV = 'TP_RELAY_BENCH_LOCKED';
+
+/** The command prefix that takes the lock, or nothing when this process tree holds it already. */
+function locked(args) {
+  return process.env[LOCK_HELD_ENV] === '1' ? args : ['flock', '-w', '3600', RELAY_LOCK, ...args];
+}
 /** Where the shared harness lives: /work/shared/bench when the checkout is /work/main. */
 export const SHARED_BENCH = new URL('../../../shared/bench/', import.meta.url).pathname;
 
@@ -35,14 +42,16 @@ export function leftoverNamespaces() {
 }
 
 /**
- * Runs `flock RELAY_LOCK bash run.sh ...modes` in the harness copy with `env`
+ * Runs `flock RELAY_LOCK bash run.sh ...modes` (plain `bash run.sh` when the
+ * lock is held for the whole run, see LOCK_HELD_ENV) in the harness copy with `env`
  * (REPS, DURATION, TESTS, OUT, ...), output teed to `log` (a line callback) and
  * appended to `logFile`. Resolves with the exit code once nothing of the run is left.
  */
 export function runHarness({ dir, modes, env, log, logFile }) {
   return new Promise((resolve) => {
     const file = logFile ? createWriteStream(logFile, { flags: 'a' }) : null;
-    const child = spawn('flock', ['-w', '3600', RELAY_LOCK, 'bash', join(dir, 'run.sh'), ...modes], {
+    const [cmd, ...args] = locked(['bash', join(dir, 'run.sh'), ...modes]);
+    const child = spawn(cmd, args, {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -65,7 +74,8 @@ export function runHarness({ dir, modes, env, log, logFile }) {
       if (partial) log(partial);
       if (leftoverNamespaces().length > 0) {
         log(`harness: namespaces left (${leftoverNamespaces().join(' ')}): netns-teardown.sh`);
-        execFileSync('flock', [RELAY_LOCK, join(dir, 'netns-teardown.sh')], { stdio: 'ignore' });
+        const [teardown, ...targs] = locked([join(dir, 'netns-teardown.sh')]);
+        execFileSync(teardown, targs, { stdio: 'ignore' });
       }
       file?.end();
       resolve(code ?? 1);
