@@ -56,7 +56,9 @@ export function runHarness({ dir, modes, env, log, logFile }) {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let partial = '';
+    let started = false; // run.sh printed something: it holds the lock, the tb-* namespaces are ours
     const onData = (d) => {
+      started = true;
       file?.write(d);
       partial += d;
       const lines = partial.split('\n');
@@ -72,7 +74,8 @@ export function runHarness({ dir, modes, env, log, logFile }) {
       process.off('SIGINT', forward);
       process.off('SIGTERM', forward);
       if (partial) log(partial);
-      if (leftoverNamespaces().length > 0) {
+      // Only after our own run.sh ran: while we waited for the lock, tb-* belong to another run.
+      if (started && leftoverNamespaces().length > 0) {
         log(`harness: namespaces left (${leftoverNamespaces().join(' ')}): netns-teardown.sh`);
         const [teardown, ...targs] = locked([join(dir, 'netns-teardown.sh')]);
         execFileSync(teardown, targs, { stdio: 'ignore' });
