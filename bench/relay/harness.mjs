@@ -78,7 +78,11 @@ export function runHarness({ dir, modes, env, log, logFile }) {
       if (started && leftoverNamespaces().length > 0) {
         log(`harness: namespaces left (${leftoverNamespaces().join(' ')}): netns-teardown.sh`);
         const [teardown, ...targs] = locked([join(dir, 'netns-teardown.sh')]);
-        execFileSync(teardown, targs, { stdio: 'ignore' });
+        try {
+          execFileSync(teardown, targs, { stdio: 'ignore' });
+        } catch (e) {
+          log(`harness: netns-teardown.sh failed (${e.signal ?? e.status}): run it by hand`);
+        }
       }
       file?.end();
       resolve(code ?? 1);
