@@ -21,7 +21,8 @@ const arbValidStream = fc
       data: fc.uint8Array({ maxLength: 600 }),
       queue: fc.nat({ max: 8 }),
       ts: fc.option(fc.bigInt({ min: 0n, max: 1n << 62n }), { nil: undefined }),
-      meta: fc.option(fc.jsonValue({ maxDepth: 2 }), { nil: undefined }),
+      // the encoder refuses "__proto__" keys (frame-meta.ts); this test is about decoding
+      meta: fc.option(fc.jsonValue({ maxDepth: 2 }).filter((m) => !(JSON.stringify(m) ?? '').includes('"__proto__":')), { nil: undefined }),
     }),
     { minLength: 1, maxLength: 5 },
   )
