@@ -8,7 +8,7 @@
  */
 import t from 'tap';
 import { DeviceBuilder } from '@tunpipe/core';
-import { createNetns, openFds, requireNetAdmin, threadCount, type Netns } from '@tunpipe/testkit';
+import { createNetns, openFds, requireNetAdmin, settledThreadCount, threadCount, type Netns } from '@tunpipe/testkit';
 import { openQueues, type OpenQueuesOptions } from '../src/queue-set.js';
 
 /** One refused option set: the options (without devices unless given) and the code. */
@@ -80,16 +80,6 @@ function links(ns: Netns): unknown {
   return ns.ipJsonSync('-d', 'link', 'show');
 }
 
-/** The thread count once it stops falling (workers of a refused open exit asynchronously), within `ms`. */
-async function settledThreads(atMost: number, ms = 5000): Promise<number> {
-  const deadline = performance.now() + ms;
-  let n = threadCount();
-  while (n > atMost && performance.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 50));
-    n = threadCount();
-  }
-  return n;
-}
 
 t.test(`${ROWS.length} bad openQueues options: exact code, ip link, fds and threads unchanged`, async (t) => {
   if (!requireNetAdmin(t)) return;
@@ -112,6 +102,6 @@ t.test(`${ROWS.length} bad openQueues options: exact code, ip link, fds and thre
     t.equal(code, row.code, row.label);
     t.same(links(ns), before, `${row.label}: ip link unchanged`);
     t.equal(openFds(), fds, `${row.label}: no fd left open`);
-    t.ok((await settledThreads(threads)) <= threads, `${row.label}: no thread left`);
+    t.ok((await settledThreadCount(threads)) <= threads, `${row.label}: no thread left`);
   }
 });

@@ -7,7 +7,7 @@
  * (Rows refused before any device exists, without a namespace: open-tun-options.test.ts.)
  */
 import t from 'tap';
-import { createNetns, openFds, requireNetAdmin, threadCount, type Netns } from '@tunpipe/testkit';
+import { createNetns, openFds, requireNetAdmin, settledThreadCount, threadCount, type Netns } from '@tunpipe/testkit';
 import { openTun, type OpenTunOptions } from '../src/open-tun.js';
 
 const ROWS: Array<{ label: string; options: Record<string, unknown>; code: string }> = [
@@ -33,15 +33,6 @@ function links(ns: Netns): unknown {
   return ns.ipJsonSync('-d', 'link', 'show');
 }
 
-async function settledThreads(atMost: number, ms = 5000): Promise<number> {
-  const deadline = performance.now() + ms;
-  let n = threadCount();
-  while (n > atMost && performance.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 50));
-    n = threadCount();
-  }
-  return n;
-}
 
 t.test(`${ROWS.length} bad openTun options: exact code, ip link, fds and threads unchanged`, async (t) => {
   if (!requireNetAdmin(t)) return;
@@ -63,6 +54,6 @@ t.test(`${ROWS.length} bad openTun options: exact code, ip link, fds and threads
     t.equal(code, row.code, row.label);
     t.same(links(ns), before, `${row.label}: ip link unchanged`);
     t.equal(openFds(), fds, `${row.label}: no fd left open`);
-    t.ok((await settledThreads(threads)) <= threads, `${row.label}: no thread left`);
+    t.ok((await settledThreadCount(threads)) <= threads, `${row.label}: no thread left`);
   }
 });

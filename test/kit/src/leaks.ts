@@ -15,3 +15,17 @@ export function threadCount(): number {
   if (m === null) throw new Error('no Threads: line in /proc/self/status');
   return Number(m[1]);
 }
+
+/**
+ * The thread count once it has fallen to `atMost` (threads of a closed or refused
+ * worker set exit asynchronously), or whatever it is after `ms` (default 5000).
+ */
+export async function settledThreadCount(atMost: number, ms = 5000): Promise<number> {
+  const deadline = performance.now() + ms;
+  let n = threadCount();
+  while (n > atMost && performance.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 50));
+    n = threadCount();
+  }
+  return n;
+}
