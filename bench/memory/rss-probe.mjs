@@ -4,8 +4,8 @@
  * passing it through): starts COMMAND, relays its stdout (so its READY reaches
  * run.sh), samples the child's /proc/PID/status (VmRSS, VmHWM) and its CPU
  * ticks every 100 ms. On SIGTERM it keeps sampling for --after-ms (the load has
- * stopped: run.sh ends its tests first), then stops the child (SIGTERM, SIGKILL
- * after 3 s) and writes the samples and a summary to --out as JSON.
+ * stopped: run.sh ends its tests first), writes the samples and a summary to
+ * --out as JSON, then stops the child (SIGTERM, SIGKILL after 2 s).
  *
  *   node bench/memory/rss-probe.mjs --out FILE [--after-ms 2000] -- COMMAND [ARGS...]
  *
@@ -62,20 +62,22 @@ process.on('SIGTERM', () => {
   setTimeout(() => {
     clearInterval(timer);
     const last = sample() ?? samples.at(-1);
-    const killer = setTimeout(() => child.kill('SIGKILL'), 3000);
+    const loaded = samples.filter((s, i) => i > Math.max(readyAt, 0) && s.ticks - samples[i - 1].ticks > (0.2 * HZ * PERIOD_MS) / 1000);
+    const afterReady = samples.slice(Math.max(readyAt, 0));
+    const summary = {
+      ready: afterReady[0]?.rss ?? null,
+      loadPeak: loaded.length ? Math.max(...loaded.map((s) => s.rss)) : null,
+      hwm: last?.hwm ?? null,
+      after: last?.rss ?? null,
+      loadedSamples: loaded.length,
+      samplesBeforeStop: stopAt,
+    };
+    // Written before the child is stopped: run.sh SIGKILLs the whole chain 5 s
+    // after its SIGTERM, and the child's own shutdown may take most of that.
+    writeFileSync(values.out, JSON.stringify({ command: positionals, periodMs: PERIOD_MS, summary, samples }) + '\n');
+    const killer = setTimeout(() => child.kill('SIGKILL'), 2000);
     child.once('exit', () => {
       clearTimeout(killer);
-      const loaded = samples.filter((s, i) => i > Math.max(readyAt, 0) && s.ticks - samples[i - 1].ticks > (0.2 * HZ * PERIOD_MS) / 1000);
-      const afterReady = samples.slice(Math.max(readyAt, 0));
-      const summary = {
-        ready: afterReady[0]?.rss ?? null,
-        loadPeak: loaded.length ? Math.max(...loaded.map((s) => s.rss)) : null,
-        hwm: last?.hwm ?? null,
-        after: last?.rss ?? null,
-        loadedSamples: loaded.length,
-        samplesBeforeStop: stopAt,
-      };
-      writeFileSync(values.out, JSON.stringify({ command: positionals, periodMs: PERIOD_MS, summary, samples }) + '\n');
       process.exit(0);
     });
     child.kill('SIGTERM');
