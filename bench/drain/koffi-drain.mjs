@@ -7,17 +7,11 @@
  *
  *   node koffi-drain.mjs IFNAME COUNT
  */
-import { createInterface } from 'node:readline';
-import { DeviceBuilder, sys, errno, constants } from '@tunpipe/core';
+import { sys, errno, constants } from '@tunpipe/core';
+import { drainerHandshake } from './drainer-handshake.mjs';
 
 const [name, countText] = process.argv.slice(2);
-let count = Number(countText);
-const device = new DeviceBuilder().name(name).build();
-process.stdout.write('READY\n');
-const rl = createInterface({ input: process.stdin });
-const line = await new Promise((resolve) => rl.once('line', resolve));
-rl.close();
-count = Number(String(line).split(' ')[1]) || count;
+const { device, count } = await drainerHandshake('koffi-drain', name, Number(countText));
 const fd = device.fd;
 const STRIDE = 1536;
 const SLOTS = 1024;

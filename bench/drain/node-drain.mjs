@@ -10,19 +10,11 @@
  *
  *   node node-drain.mjs IFNAME COUNT [RX_SLOTS]
  */
-import { createInterface } from 'node:readline';
 import { openQueues } from '@tunpipe/linux-mq';
-import { DeviceBuilder } from '@tunpipe/core';
+import { drainerHandshake } from './drainer-handshake.mjs';
 
 const [name, countText, slotsText] = process.argv.slice(2);
-let count = Number(countText);
-const device = new DeviceBuilder().name(name).build();
-process.stdout.write('READY\n');
-const rl = createInterface({ input: process.stdin });
-const line = await new Promise((resolve) => rl.once('line', resolve));
-rl.close();
-const queued = Number(String(line).split(' ')[1]);
-if (queued > 0) count = queued;
+const { device, count } = await drainerHandshake('node-drain', name, Number(countText));
 
 const set = await openQueues({ devices: [device], rxSlots: Number(slotsText ?? 1024) });
 const reader = set.reader(0);

@@ -10,22 +10,11 @@
  *
  *   node rx-drain.mjs IFNAME COUNT [RX_SLOTS]
  */
-import { createInterface } from 'node:readline';
-import { DeviceBuilder } from '@tunpipe/core';
 import { openTun } from '@tunpipe/streams';
+import { drainerHandshake } from './drainer-handshake.mjs';
 
 const [name, countText, slotsText] = process.argv.slice(2);
-let count = Number(countText);
-const device = new DeviceBuilder().name(name).build();
-process.stdout.write('READY\n');
-const rl = createInterface({ input: process.stdin });
-const line = await new Promise((resolve) => rl.once('line', resolve));
-rl.close();
-count = Number(String(line).split(' ')[1]) || count;
-setTimeout(() => {
-  process.stderr.write('rx-drain: gave up after 30 s\n');
-  process.exit(2);
-}, 30_000).unref();
+const { device, count } = await drainerHandshake('rx-drain', name, Number(countText));
 
 const tun = await openTun({ device, rxSlots: Number(slotsText ?? 1024) });
 let n = 0;

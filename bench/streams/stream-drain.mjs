@@ -17,22 +17,11 @@
  *
  *   node stream-drain.mjs IFNAME COUNT readable|batches|iterate|pipe [RX_SLOTS]
  */
-import { createInterface } from 'node:readline';
-import { DeviceBuilder } from '../../packages/core/dist/src/index.js';
 import { openTun } from '../../packages/streams/dist/src/index.js';
+import { drainerHandshake } from '../drain/drainer-handshake.mjs';
 
 const [name, countText, via, slotsText] = process.argv.slice(2);
-let count = Number(countText);
-const device = new DeviceBuilder().name(name).build();
-process.stdout.write('READY\n');
-const rl = createInterface({ input: process.stdin });
-const line = await new Promise((resolve) => rl.once('line', resolve));
-rl.close();
-count = Number(String(line).split(' ')[1]) || count;
-setTimeout(() => {
-  process.stderr.write(`stream-drain ${via}: gave up after 30 s\n`);
-  process.exit(2);
-}, 30_000).unref();
+const { device, count } = await drainerHandshake(`stream-drain ${via}`, name, Number(countText));
 
 const tun = await openTun({ device, rxSlots: Number(slotsText ?? 1024) });
 let n = 0;
