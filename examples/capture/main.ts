@@ -10,6 +10,7 @@ import { enterNetns } from '@tunpipe/core';
 import { missingPrivileges } from '../lib/privileges.js';
 import { ScratchNetns } from '../lib/scratch-netns.js';
 import { startEchoCapture, type EchoCapture } from './echo-capture.js';
+import { runMain } from '../lib/run-main.js';
 
 async function main(): Promise<number> {
   const missing = missingPrivileges();
@@ -39,13 +40,4 @@ async function main(): Promise<number> {
   return failures === 0 ? 0 : 1;
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (e: unknown) => {
-    const err = e as { code?: string; message?: string };
-    console.error(`capture example: ${err.code ?? 'error'}: ${err.message ?? String(e)}`);
-    process.exitCode = 1;
-  },
-);
+runMain('capture example', main);

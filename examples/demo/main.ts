@@ -23,6 +23,7 @@ import { startRouter } from '../router/router.js';
 import { exampleSides, EXAMPLE_HOSTS } from '../router/topology.js';
 import { LiveStats, finalStatsLines } from '../router/live-stats.js';
 import { countProtocols, formatCounts } from './capture-summary.js';
+import { runMain } from '../lib/run-main.js';
 
 /** Parallel TCP connections (flows spread over the queues) and bytes each carries. */
 const CONNECTIONS = 4;
@@ -181,13 +182,4 @@ async function transfer(a: ScratchNetns, b: ScratchNetns): Promise<{ ok: boolean
   }
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (e: unknown) => {
-    const err = e as { code?: string; message?: string };
-    console.error(`tunpipe demo: ${err.code ?? 'error'}: ${err.message ?? String(e)}`);
-    process.exitCode = 1;
-  },
-);
+runMain('tunpipe demo', main);

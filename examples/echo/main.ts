@@ -10,6 +10,7 @@ import { missingPrivileges } from '../lib/privileges.js';
 import { ScratchNetns } from '../lib/scratch-netns.js';
 import { startEcho, type EchoService } from './echo-service.js';
 import { UDP_CLIENT } from './udp-client.js';
+import { runMain } from '../lib/run-main.js';
 
 /** The namespace side of the device and the peer addresses answered by the service. */
 const V4 = { local: '198.18.9.1', peer: '198.18.9.2' };
@@ -48,13 +49,4 @@ async function main(): Promise<number> {
   return failures === 0 ? 0 : 1;
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (e: unknown) => {
-    const err = e as { code?: string; message?: string };
-    console.error(`echo example: ${err.code ?? 'error'}: ${err.message ?? String(e)}`);
-    process.exitCode = 1;
-  },
-);
+runMain('echo example', main);

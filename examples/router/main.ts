@@ -11,6 +11,7 @@ import { LiveStats, finalStatsLines } from './live-stats.js';
 import { startRouter } from './router.js';
 import { exampleSides } from './topology.js';
 import type { ChecksumUpdate } from './hop-limit.js';
+import { runMain } from '../lib/run-main.js';
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -69,13 +70,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (e: unknown) => {
-    const err = e as { code?: string; message?: string };
-    console.error(`router: ${err.code ?? 'error'}: ${err.message ?? String(e)}`);
-    process.exitCode = 1;
-  },
-);
+runMain('router', main);

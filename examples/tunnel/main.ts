@@ -13,6 +13,7 @@ import { openTun } from '@tunpipe/streams';
 import { missingPrivileges } from '../lib/privileges.js';
 import { formatEndpoint, parseCidr, parseEndpoint } from './endpoint.js';
 import { acceptOne, carryPackets, connectWithRetry, type TunnelCounters } from './tunnel.js';
+import { runMain } from '../lib/run-main.js';
 
 const USAGE = 'usage: tunnel (--listen HOST:PORT | --connect HOST:PORT) --addr CIDR [--addr CIDR] [--name tpt0] [--route CIDR]... [--mtu 1500] [--no-offload] [--stats-interval MS]';
 
@@ -90,13 +91,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (e: unknown) => {
-    const err = e as { code?: string; message?: string };
-    console.error(`tunnel: ${err.code ?? 'error'}: ${err.message ?? String(e)}`);
-    process.exitCode = 1;
-  },
-);
+runMain('tunnel', main);
