@@ -8,7 +8,7 @@
  */
 import t from 'tap';
 import { DeviceBuilder } from '@tunpipe/core';
-import { createNetns, openFds, requireNetAdmin, settledThreadCount, threadCount, type Netns } from '@tunpipe/testkit';
+import { createNetns, openFds, requireNetAdmin, refusalCode, settledThreadCount, threadCount, type Netns } from '@tunpipe/testkit';
 import { openQueues, type OpenQueuesOptions } from '../src/queue-set.js';
 
 /** One refused option set: the options (without devices unless given) and the code. */
@@ -91,14 +91,7 @@ t.test(`${ROWS.length} bad openQueues options: exact code, ip link, fds and thre
   const threads = threadCount();
   for (const row of ROWS) {
     const devices = row.devices ? row.devices() : [builder()];
-    let code: string;
-    try {
-      const set = await openQueues({ ...row.options, devices } as OpenQueuesOptions);
-      await set.close();
-      code = 'opened without error';
-    } catch (e) {
-      code = (e as { code?: string }).code ?? `uncoded ${String(e)}`;
-    }
+    const code = await refusalCode(() => openQueues({ ...row.options, devices } as OpenQueuesOptions));
     t.equal(code, row.code, row.label);
     t.same(links(ns), before, `${row.label}: ip link unchanged`);
     t.equal(openFds(), fds, `${row.label}: no fd left open`);

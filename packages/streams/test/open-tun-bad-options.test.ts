@@ -7,7 +7,7 @@
  * (Rows refused before any device exists, without a namespace: open-tun-options.test.ts.)
  */
 import t from 'tap';
-import { createNetns, openFds, requireNetAdmin, settledThreadCount, threadCount, type Netns } from '@tunpipe/testkit';
+import { createNetns, openFds, requireNetAdmin, refusalCode, settledThreadCount, threadCount, type Netns } from '@tunpipe/testkit';
 import { openTun, type OpenTunOptions } from '../src/open-tun.js';
 
 const ROWS: Array<{ label: string; options: Record<string, unknown>; code: string }> = [
@@ -43,14 +43,7 @@ t.test(`${ROWS.length} bad openTun options: exact code, ip link, fds and threads
   const fds = openFds();
   const threads = threadCount();
   for (const row of ROWS) {
-    let code: string;
-    try {
-      const tun = await openTun({ name: 'tpbadot0', ipv4: { address: '198.18.0.1', prefix: 24 }, ...row.options } as OpenTunOptions);
-      await tun.close();
-      code = 'opened without error';
-    } catch (e) {
-      code = (e as { code?: string }).code ?? `uncoded ${String(e)}`;
-    }
+    const code = await refusalCode(() => openTun({ name: 'tpbadot0', ipv4: { address: '198.18.0.1', prefix: 24 }, ...row.options } as OpenTunOptions));
     t.equal(code, row.code, row.label);
     t.same(links(ns), before, `${row.label}: ip link unchanged`);
     t.equal(openFds(), fds, `${row.label}: no fd left open`);

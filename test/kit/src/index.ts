@@ -28,3 +28,4 @@ export { fuzz, suiteJobs, type FuzzJob, type FuzzOptions, type FuzzResult } from
 export { runFuzzCli, parseFuzzArgs, type FuzzCliArgs } from './fuzz-cli.js';
 export { mutateBytes, concat, toHex, fromHex, INTERESTING_U8, INTERESTING_U16 } from './fuzz-mutate.js';
 export { TCP_BULK_PEER, parseTcpBulkReport, tcpBulkTransfer, type TcpBulkReport, type TcpBulkOptions, type TcpBulkResult } from './tcp-bulk.js';
+export { refusalCode } from './refusal.js';
