@@ -17,7 +17,7 @@
  *             the main thread takes them with BatchReader.tryRead()/read()
  *   batches   ../streams/stream-drain.mjs via `tun.batches` (a chunk per batch)
  *   readable  ../streams/stream-drain.mjs via `tun.readable` (a chunk per packet)
- *   rxjs      rx-drain.mjs: a subscription to `tun.packets$`
+ *   rxjs      ../streams/stream-drain.mjs via a subscription to `tun.packets$`
  *   iterate   ../streams/stream-drain.mjs via `for await (const p of tun)`
  *   pipe      ../streams/stream-drain.mjs via `tun.readable.pipeTo(counting sink)`
  *   koffi     koffi-drain.mjs: one thread, koffi read() in a tight loop (the floor of JS)
@@ -43,7 +43,7 @@ export const DRAINERS = {
   worker: { label: 'linux-mq worker rings', command: (_, n, slots) => [process.execPath, join(here, 'node-drain.mjs'), DEV, n, slots] },
   batches: { label: 'tun.batches', command: (_, n, slots) => [process.execPath, streamsDrain, DEV, n, 'batches', slots] },
   readable: { label: 'tun.readable', command: (_, n, slots) => [process.execPath, streamsDrain, DEV, n, 'readable', slots] },
-  rxjs: { label: 'tun.packets$ (RxJS)', command: (_, n, slots) => [process.execPath, join(here, 'rx-drain.mjs'), DEV, n, slots] },
+  rxjs: { label: 'tun.packets$ (RxJS)', command: (_, n, slots) => [process.execPath, streamsDrain, DEV, n, 'rxjs', slots] },
   iterate: { label: 'for await (tun)', command: (_, n, slots) => [process.execPath, streamsDrain, DEV, n, 'iterate', slots] },
   pipe: { label: 'tun.readable.pipeTo', command: (_, n, slots) => [process.execPath, streamsDrain, DEV, n, 'pipe', slots] },
   koffi: { label: 'koffi read loop (floor)', command: (_, n) => [process.execPath, join(here, 'koffi-drain.mjs'), DEV, n] },

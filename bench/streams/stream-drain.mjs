@@ -10,12 +10,13 @@
  *   batches   tun.batches.getReader(), read() until N packets (a chunk per batch)
  *   iterate   for await (const packet of tun)
  *   pipe      tun.readable.pipeTo(a counting WritableStream)
+ *   rxjs      a subscription to tun.packets$
  *
  * The rate is taken from the first packet to the last (worker start-up is not
  * counted, as the C loop starts its clock at its first read). Prints
  * {"packets":N,"seconds":S,"pps":P,"bytes":B,...}.
  *
- *   node stream-drain.mjs IFNAME COUNT readable|batches|iterate|pipe [RX_SLOTS]
+ *   node stream-drain.mjs IFNAME COUNT readable|batches|iterate|pipe|rxjs [RX_SLOTS]
  */
 import { openTun } from '../../packages/streams/dist/src/index.js';
 import { drainerHandshake } from '../drain/drainer-handshake.mjs';
@@ -81,8 +82,27 @@ if (via === 'readable') {
     },
   });
   await tun.readable.pipeTo(sink, { signal: stop.signal }).catch(() => undefined);
+} else if (via === 'rxjs') {
+  await new Promise((resolve, reject) => {
+    const subscription = tun.packets$.subscribe({
+      next(packet) {
+        if (n >= count) return; // the rest of the batch after the last counted packet
+        first();
+        n++;
+        chunks++;
+        bytes += packet.data.length;
+        if (n >= count) {
+          t1 = performance.now();
+          queueMicrotask(() => subscription.unsubscribe());
+          resolve();
+        }
+      },
+      error: reject,
+      complete: resolve,
+    });
+  });
 } else {
-  process.stderr.write('usage: stream-drain.mjs IFNAME COUNT readable|batches|iterate|pipe [RX_SLOTS]\n');
+  process.stderr.write('usage: stream-drain.mjs IFNAME COUNT readable|batches|iterate|pipe|rxjs [RX_SLOTS]\n');
   process.exit(2);
 }
 const s = tun.stats();
