@@ -310,18 +310,16 @@ function coalesceTcp(
   if (table.itemMerged[item] === 0 && !knownValid(table, table.itemBuf[item]) && !packetValid(target, o, itemLen, isV6, IpProtocol.TCP)) {
     return ITEM_INVALID;
   }
-  if (mode === APPEND && trusted) {
-    copyBytes(pkt, o + headerLen, target, o + itemLen, payload);
-    if (psh) {
-      target[o + iph + TcpField.FLAGS] |= TcpFlag.PSH;
-      table.itemPsh[item] = 1;
+  if (mode === APPEND) {
+    if (trusted) {
+      copyBytes(pkt, o + headerLen, target, o + itemLen, payload);
+    } else {
+      // Copy the payload behind the item while summing it: bytes past the item's
+      // length belong to no packet yet, so an invalid packet leaves no trace.
+      const payloadSum = copyAndSum(pkt, o + headerLen, target, o + itemLen, payload);
+      const l4Sum = foldSum(sumRange(pkt, o + iph, o + headerLen) + payloadSum);
+      if (!checksumsValid(pkt, o, len, isV6, IpProtocol.TCP, l4Sum)) return PACKET_INVALID;
     }
-  } else if (mode === APPEND) {
-    // Copy the payload behind the item while summing it: bytes past the item's
-    // length belong to no packet yet, so an invalid packet leaves no trace.
-    const payloadSum = copyAndSum(pkt, o + headerLen, target, o + itemLen, payload);
-    const l4Sum = foldSum(sumRange(pkt, o + iph, o + headerLen) + payloadSum);
-    if (!checksumsValid(pkt, o, len, isV6, IpProtocol.TCP, l4Sum)) return PACKET_INVALID;
     if (psh) {
       target[o + iph + TcpField.FLAGS] |= TcpFlag.PSH;
       table.itemPsh[item] = 1;
