@@ -18,6 +18,10 @@
  * checksum is done)  │                                    │
  * ```
  *
+ * An RX redirect (`QueueSet.redirectTo`) is one more target, a device of
+ * another set, described to the worker at run time; it is written exactly as a
+ * FORWARD target is.
+ *
  * A slot's 10-byte header area is where the header goes, so no packet is copied
  * to prepend one. GRO grows packets in place, which needs 64 KiB of room after
  * each packet: TX slots and keep-mode RX slots have it; split-mode RX slots are
@@ -57,9 +61,30 @@ interface Target {
   readonly attached: readonly Int32Array[];
 }
 
+/** The egress view of a device description (its fds are used, never owned). */
+function targetOf(p: PeerDevice, valid: Uint8Array): Target {
+  return {
+    vnet: p.vnetHdr,
+    gro: p.vnetHdr && (p.tcpGso || p.udpGso),
+    groOptions: { tcp: p.tcpGso, udp: p.udpGso, checksumsValid: valid },
+    fds: p.fds,
+    attached: p.controls.map((c) => new Int32Array(c)),
+  };
+}
+
+/** The fd of `t` for worker queue `queue`: the same queue index when attached, else any attached queue; -1 if none. */
+function fdOf(t: Target, queue: number): number {
+  const q = queue < t.fds.length ? queue : 0;
+  if (Atomics.load(t.attached[q]!, ATTACHED) === 1) return t.fds[q]!;
+  for (let i = 0; i < t.fds.length; i++) if (Atomics.load(t.attached[i]!, ATTACHED) === 1) return t.fds[i]!;
+  return -1;
+}
+
 /** Writes packets from ring slots to devices; one per worker. */
 export class Egress {
   private readonly targets: Target[];
+  /** The RX redirect target (another set's device), or null. */
+  private redirect: Target | null = null;
   private readonly st: Float64Array;
   private readonly sb: number;
   private readonly queue: number;
@@ -78,13 +103,7 @@ export class Egress {
 
   /** Egress for the worker of `queue`, counting into its stats block. */
   constructor(peers: readonly PeerDevice[], st: Float64Array, sb: number, queue: number) {
-    this.targets = peers.map((p) => ({
-      vnet: p.vnetHdr,
-      gro: p.vnetHdr && (p.tcpGso || p.udpGso),
-      groOptions: { tcp: p.tcpGso, udp: p.udpGso, checksumsValid: this.valid },
-      fds: p.fds,
-      attached: p.controls.map((c) => new Int32Array(c)),
-    }));
+    this.targets = peers.map((p) => targetOf(p, this.valid));
     this.st = st;
     this.sb = sb;
     this.queue = queue;
@@ -92,11 +111,28 @@ export class Egress {
 
   /** The fd to use for device `d`: the same queue index when attached, else any attached queue; -1 if none. */
   fdFor(d: number): number {
-    const t = this.targets[d]!;
-    const q = this.queue < t.fds.length ? this.queue : 0;
-    if (Atomics.load(t.attached[q]!, ATTACHED) === 1) return t.fds[q]!;
-    for (let i = 0; i < t.fds.length; i++) if (Atomics.load(t.attached[i]!, ATTACHED) === 1) return t.fds[i]!;
-    return -1;
+    return fdOf(this.targets[d]!, this.queue);
+  }
+
+  /** Sets (a device description) or clears (null) the RX redirect target; the caller owns the lifetime of its fds. */
+  setRedirect(peer: PeerDevice | null): void {
+    this.redirect = peer === null ? null : targetOf(peer, this.valid);
+  }
+
+  /** True while an RX redirect target is set. */
+  get redirecting(): boolean {
+    return this.redirect !== null;
+  }
+
+  /** Writes `slots[0, count)` of `ring` out of the redirect target (what would have been passed to the main thread). */
+  sendRedirect(ring: SlotRing, slots: Int32Array, count: number): void {
+    const t = this.redirect!;
+    const fd = fdOf(t, this.queue);
+    if (fd < 0) {
+      this.st[this.sb + Stat.txErrors] += count;
+      return;
+    }
+    this.write(t, fd, ring, slots, count);
   }
 
   /** Writes `slots[0, count)` of `ring` out of device `d` (FORWARD / TX verdicts). */

@@ -10,7 +10,8 @@
  *  64 ├──────────────────────────────┤
  *     │ ATTACHED  i32  worker → all  │  1 while the queue is attached (forwarders read it)
  * 128 ├──────────────────────────────┤
- *     │ REQ_SEQ i32, REQ_OP i32      │  main → worker: a queue command (QueueOp)
+ *     │ REQ_SEQ i32, REQ_OP i32      │  main → worker: a queue command (QueueOp; REDIRECT's target
+ *     │                              │  comes as a RedirectMessage on the worker's port)
  * 192 ├──────────────────────────────┤
  *     │ DONE_SEQ i32, RESULT i32     │  worker → main: REQ_SEQ done; 0 or errno
  * 256 ├──────────────────────────────┤
@@ -48,6 +49,12 @@ export const QueueOp = {
   ATTACH: 1,
   /** Detach the queue (TUNSETQUEUE IFF_DETACH_QUEUE): the kernel stops steering packets to it. */
   DETACH: 2,
+  /** Stop reading the fd (the RX ring keeps what was published; TX and requests go on): the first step of an RX redirect. */
+  HOLD: 3,
+  /** Send what would be passed to the main thread to another set's device (the target comes as a RedirectMessage); resumes reading. */
+  REDIRECT: 4,
+  /** End a redirect (and a hold): once acknowledged the worker never writes to the target's fds again. */
+  UNREDIRECT: 5,
 } as const;
 
 /** Life cycle of a queue worker, at LIFE. */

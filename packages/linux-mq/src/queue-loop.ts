@@ -29,7 +29,7 @@ import { ViewWindows, Int32Windows, Uint8Windows } from './view-windows.js';
 import { Egress } from './egress.js';
 import { estimateSegments } from './segment-estimate.js';
 import type { HandlerBatch, PacketHandler } from './handler-api.js';
-import { errorInfo, type QueueWorkerData, type WorkerMessage } from './worker-protocol.js';
+import { errorInfo, type QueueWorkerData, type WorkerMessage, type RedirectMessage } from './worker-protocol.js';
 
 /** readBatch/sleep outcomes. */
 const MORE = 0;
@@ -88,6 +88,8 @@ export class QueueLoop {
   private readonly batchSize: number;
   private readonly handler: PacketHandler | null;
   private readonly post: (m: WorkerMessage) => void;
+  /** Takes the next message the main thread posted to this worker (synchronously), or undefined. */
+  private readonly receive: () => unknown;
   private readonly egress: Egress;
 
   // poll(2) set: struct pollfd { int fd; short events; short revents; } x 2, <poll.h>
@@ -102,6 +104,10 @@ export class QueueLoop {
   private txTail: number;
   private doneSeq: number;
   private attached = true;
+  /** Reading is held (QueueOp.HOLD): the first step of an RX redirect. */
+  private held = false;
+  /** Slots of one batch that go to the redirect target. */
+  private readonly redirectSlots: Int32Array;
   private lastErrno = 0;
   private fatal: unknown = undefined;
 
@@ -124,7 +130,7 @@ export class QueueLoop {
   private suppressed = 0;
 
   /** Attaches to the shared structures described by `data`. */
-  constructor(data: QueueWorkerData, handler: PacketHandler | null, post: (m: WorkerMessage) => void) {
+  constructor(data: QueueWorkerData, handler: PacketHandler | null, post: (m: WorkerMessage) => void, receive: () => unknown = () => undefined) {
     this.data = data;
     this.fd = data.fd;
     this.eventFd = data.eventFd;
@@ -141,6 +147,7 @@ export class QueueLoop {
     this.batchSize = Math.max(1, Math.min(data.batchSize, this.rx.slots));
     this.handler = handler;
     this.post = post;
+    this.receive = receive;
     this.egress = new Egress(data.peers, this.st, this.sb, data.queue);
     this.rxHead = Atomics.load(this.rx.control, 0);
     this.txTail = Atomics.load(this.tx.control, TAIL);
@@ -154,6 +161,7 @@ export class QueueLoop {
     this.groups = data.peers.map(() => new Int32Array(most));
     this.groupCounts = new Int32Array(data.peers.length);
     this.txSlots = new Int32Array(Math.max(this.batchSize, 1));
+    this.redirectSlots = new Int32Array(most);
   }
 
   /** Runs until stop is requested or the queue fails; never throws. */
@@ -170,7 +178,7 @@ export class QueueLoop {
           this.drainTx();
           busy = true;
         }
-        if (this.attached) {
+        if (this.attached && !this.held) {
           const r = this.split ? this.readSplit() : this.readDirect();
           if (r === GONE) {
             failure = RingFailure.DEVICE_GONE;
@@ -255,11 +263,12 @@ export class QueueLoop {
       tx.clearWaiting(CONSUMER_WAITING);
       return IDLE;
     }
-    let events = C.POLLIN;
+    // Held: no POLLIN (the fd stays in the set so a vanishing device still shows).
+    let events = this.held ? 0 : C.POLLIN;
     let ringFull = false;
     if (this.attached) {
       const needed = this.slotsNeeded();
-      if (rx.freeSlots(this.rxHead) < needed) {
+      if (!this.held && rx.freeSlots(this.rxHead) < needed) {
         rx.setWaiting(PRODUCER_WAITING);
         if (rx.freeSlots(this.rxHead) >= needed) {
           rx.clearWaiting(PRODUCER_WAITING);
@@ -298,10 +307,18 @@ export class QueueLoop {
 
   // ---- requests ----------------------------------------------------------------
 
-  /** Performs the pending attach/detach request and reports the result. */
+  /** Performs the pending request (attach/detach, hold/redirect/unredirect) and reports the result. */
   private serveRequest(): void {
     const seq = Atomics.load(this.ctl, REQ_SEQ);
     const op = Atomics.load(this.ctl, REQ_OP);
+    if (op === QueueOp.HOLD || op === QueueOp.REDIRECT || op === QueueOp.UNREDIRECT) {
+      this.serveRedirect(op);
+      Atomics.store(this.ctl, RESULT, 0);
+      Atomics.store(this.ctl, DONE_SEQ, seq);
+      this.doneSeq = seq;
+      Atomics.notify(this.ctl, DONE_SEQ);
+      return;
+    }
     this.ifreq.fill(0);
     const flags = op === QueueOp.ATTACH ? C.IFF_ATTACH_QUEUE : C.IFF_DETACH_QUEUE;
     new DataView(this.ifreq.buffer).setInt16(16, flags, true);
@@ -315,6 +332,27 @@ export class QueueLoop {
     Atomics.store(this.ctl, DONE_SEQ, seq);
     this.doneSeq = seq;
     Atomics.notify(this.ctl, DONE_SEQ);
+  }
+
+  /**
+   * HOLD stops reading (what was published stays for the main thread to drain);
+   * REDIRECT takes the target from the message the main thread posted with the
+   * request and resumes reading; UNREDIRECT forgets the target (its fds are never
+   * touched again once this request is acknowledged) and resumes reading.
+   */
+  private serveRedirect(op: number): void {
+    if (op === QueueOp.HOLD) {
+      this.held = true;
+      return;
+    }
+    if (op === QueueOp.REDIRECT) {
+      const m = this.receive() as RedirectMessage | undefined;
+      if (m === undefined || m.type !== 'redirect') throw new Error('REDIRECT request without its target message');
+      this.egress.setRedirect(m.target);
+    } else {
+      this.egress.setRedirect(null);
+    }
+    this.held = false;
   }
 
   // ---- RX ----------------------------------------------------------------------
@@ -466,8 +504,18 @@ export class QueueLoop {
     st[sb + Stat.rxBytes] += bytes;
     st[sb + Stat.rxBatches] += 1;
     let publish = n;
-    if (this.handler !== null) publish = this.runHandler(start, n);
-    else st[sb + Stat.passed] += n;
+    if (this.handler !== null) {
+      publish = this.runHandler(start, n);
+    } else if (this.egress.redirecting) {
+      const slots = this.redirectSlots;
+      const mask = this.rx.mask;
+      for (let i = 0; i < n; i++) slots[i] = (start + i) & mask;
+      this.egress.sendRedirect(this.rx, slots, n);
+      st[sb + Stat.piped] += n;
+      publish = 0;
+    } else {
+      st[sb + Stat.passed] += n;
+    }
     if (publish > 0) {
       this.rxHead = (start + publish) | 0;
       this.rx.publish(this.rxHead);
@@ -523,6 +571,8 @@ export class QueueLoop {
     const capacity = rx.packetCapacity;
     let lastPass = -1;
     let passed = 0;
+    const redirecting = this.egress.redirecting;
+    let piped = 0;
     let dropped = 0;
     let replied = 0;
     let forwarded = 0;
@@ -537,6 +587,10 @@ export class QueueLoop {
       }
       if (v === Verdict.PASS) {
         rx.lengths[s] = len;
+        if (redirecting) {
+          this.redirectSlots[piped++] = s;
+          continue;
+        }
         lastPass = i;
         passed++;
         continue;
@@ -563,6 +617,10 @@ export class QueueLoop {
       const group = this.groups[d]!;
       this.egress.send(d, rx, group, k);
       for (let i = 0; i < k; i++) rx.lengths[group[i]!] = SKIP;
+    }
+    if (piped > 0) {
+      this.egress.sendRedirect(rx, this.redirectSlots, piped);
+      st[sb + Stat.piped] += piped;
     }
     st[sb + Stat.passed] += passed;
     st[sb + (threwAndDropped ? Stat.handlerErrorDrops : Stat.handlerDrops)] += dropped;

@@ -75,6 +75,13 @@ export const STAT_NAMES = [
    * refused with EINVAL (not IP, inconsistent GSO fields).
    */
   'txMalformed',
+  /**
+   * worker: packets sent straight to another set's device by an RX redirect
+   * (`QueueSet.redirectTo`, streams' fused `pipeTo`): what would otherwise have
+   * been `passed` to the main thread. Their writes count in this queue's
+   * txPackets/txBytes/groMerged/gsoSplit/txErrors, never in the target's.
+   */
+  'piped',
 ] as const;
 
 /** The name of one counter. */

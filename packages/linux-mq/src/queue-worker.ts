@@ -11,7 +11,7 @@
  * waits in `poll([fd, eventfd])`, and is stopped by a flag plus a write to its
  * eventfd, which wakes it within about a millisecond.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, workerData, receiveMessageOnPort } from 'node:worker_threads';
 import { sys } from '@tunpipe/core';
 import { QueueLoop } from './queue-loop.js';
 import { pinCurrentThread, currentThreadCpus } from './cpu-affinity.js';
@@ -51,7 +51,9 @@ if (data.handler !== null) {
   }
 }
 
-const loop = new QueueLoop(data, handler, post);
+// Requests that carry data (QueueOp.REDIRECT) post it first; the loop takes it synchronously.
+const receive = (): unknown => receiveMessageOnPort(port)?.message;
+const loop = new QueueLoop(data, handler, post, receive);
 post({ type: 'ready', tid: sys.gettid(), affinity });
 loop.run();
 port.close();

@@ -110,6 +110,17 @@ export interface FailedMessage {
   message: string;
 }
 
+/**
+ * Main → worker, posted right before a QueueOp.REDIRECT request and taken by the
+ * worker with `receiveMessageOnPort()` when it serves that request (it never
+ * returns to its event loop, so it cannot listen for messages).
+ */
+export interface RedirectMessage {
+  type: 'redirect';
+  /** The device that receives what the worker would pass to the main thread. */
+  target: PeerDevice;
+}
+
 /** Any message a queue worker posts. */
 export type WorkerMessage = ReadyMessage | HandlerErrorMessage | FailedMessage;
 
