@@ -7,7 +7,7 @@
  * | `tunpipe:queue:error`           | `{ device, queue, error }`: a queue failed (TunError; device gone, read error, worker died) |
  * | `tunpipe:queue:handler-error`   | `{ device, queue, error, packets, suppressed }`: the in-worker handler threw |
  * | `tunpipe:queue:stats`           | `{ stats }`: every queue's counters, every `statsInterval` ms |
- * | `tunpipe:queue:lifecycle`       | `{ device, queue, event }`: 'ready', 'attached', 'detached', 'exit' |
+ * | `tunpipe:queue:lifecycle`       | `{ device, queue, event }`: 'ready', 'attached', 'detached', 'exit'; for RX redirects (`redirectTo`, fused pipes) 'held', 'redirected', 'unredirected' |
  */
 import diagnostics from 'node:diagnostics_channel';
 
@@ -19,7 +19,7 @@ export const CHANNELS = {
   handlerError: 'tunpipe:queue:handler-error',
   /** Periodic stats snapshot. */
   stats: 'tunpipe:queue:stats',
-  /** Worker ready/exit, queue attached/detached. */
+  /** Worker ready/exit, queue attached/detached, RX held/redirected/unredirected. */
   lifecycle: 'tunpipe:queue:lifecycle',
 } as const;
 

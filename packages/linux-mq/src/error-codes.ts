@@ -23,6 +23,8 @@ export const QueueErrorCode = {
   IOCTL: 'ERR_TUN_IOCTL',
   /** A wait was aborted by its signal (`cause` is the signal's reason). */
   ABORTED: 'ERR_TUN_ABORTED',
+  /** The device's RX is already redirected (`QueueSet.redirectTo`): one redirect per source device at a time. */
+  REDIRECT_ACTIVE: 'ERR_TUN_REDIRECT_ACTIVE',
 } as const;
 
 /** One of linux-mq's error codes. */

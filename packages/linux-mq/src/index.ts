@@ -5,6 +5,7 @@
  * can run an in-worker packet handler that drops, passes, replies or forwards.
  */
 export { openQueues, QueueSet, type OpenQueuesOptions, type AffinityOption, type HandlerErrorEvent, type QueueWorkerInfo } from './queue-set.js';
+export { RxRedirect, type RedirectOptions, type RedirectEnd, type RedirectEndCause } from './rx-redirect.js';
 export { BatchReader, type ReadOptions, type BatchReaderOptions } from './batch-reader.js';
 export { PacketBatch } from './packet-batch.js';
 export { PacketWriter, type SendOptions } from './packet-writer.js';

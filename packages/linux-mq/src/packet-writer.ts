@@ -187,6 +187,31 @@ export class PacketWriter {
     }
   }
 
+  /**
+   * Publishes what was sent and resolves once the queue workers have written all
+   * of it (every TX ring empty), or a queue stopped (closed or failed: what is
+   * left will not be written). Packets sent meanwhile are waited for too.
+   */
+  async drained(): Promise<void> {
+    this.flush();
+    for (let q = 0; q < this.rings.length; q++) {
+      const ring = this.rings[q]!;
+      for (;;) {
+        if (ring.freeSlots(this.heads[q]!) >= ring.slots) break;
+        if (ring.state !== RingState.OPEN || this.controls[q]!.life === WorkerLife.EXITED) break;
+        this.flush();
+        const seen = Atomics.load(ring.control, TAIL);
+        ring.setWaiting(PRODUCER_WAITING);
+        if (Atomics.load(ring.control, TAIL) !== seen || ring.state !== RingState.OPEN) {
+          ring.clearWaiting(PRODUCER_WAITING);
+          continue;
+        }
+        const r = waitAsync(ring.control, TAIL, seen);
+        if (r.async) await r.value;
+      }
+    }
+  }
+
   /** @internal The set is closing: publish what is pending, then refuse further sends. */
   close(): void {
     if (this.closed) return;

@@ -19,7 +19,7 @@
 import { Worker } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
 import { isAbsolute, resolve } from 'node:path';
-import { sys, Device, DeviceBuilder, constants as C } from '@tunpipe/core';
+import { sys, Device, DeviceBuilder, IoUring, constants as C } from '@tunpipe/core';
 import { TunError, IDEAL_BATCH_SIZE } from '@tunpipe/offload';
 import { SlotRing, RingState, RingFailure, TAIL, nextPowerOfTwo, slotRingByteLength } from './slot-ring.js';
 import { QueueControl, STOP, REQ_SEQ, REQ_OP, DONE_SEQ, RESULT, LIFE, QueueOp, WorkerLife } from './queue-control.js';
@@ -32,6 +32,8 @@ import { channels } from './diagnostics.js';
 import { currentThreadCpus } from './cpu-affinity.js';
 import { waitAsync } from './wait-async.js';
 import { MAX_FORWARD_DEVICE } from './verdict.js';
+import type { ReadsOption, ReadPath } from './uring-reads.js';
+import { RxRedirect, type RedirectOptions } from './rx-redirect.js';
 import type {
   QueueMode, HandlerErrorPolicy, QueueWorkerData, PeerDevice, WorkerMessage, ErrorInfo,
 } from './worker-protocol.js';
@@ -108,6 +110,15 @@ export interface OpenQueuesOptions {
    * them, which is faster when the parent runs under instrumenting hooks.
    */
   execArgv?: readonly string[];
+  /**
+   * How workers read packets off the fd (no offload, or keep mode; split mode
+   * always uses read(2)): 'io_uring' submits a batch of reads with one
+   * io_uring_enter (fewer boundary crossings per packet), 'syscall' one read(2)
+   * per packet, 'auto' (default) io_uring when it can be set up (not ENOSYS, nor
+   * EPERM from io_uring_disabled or seccomp), else read(2). `workers()` says
+   * which ran. 'io_uring' throws ERR_TUN_IO_URING here when it is unavailable.
+   */
+  reads?: ReadsOption;
 }
 
 /** One worker as `workers()` lists it. */
@@ -120,6 +131,8 @@ export interface QueueWorkerInfo {
   tid: number;
   /** CPUs it is pinned to, or null. */
   affinity: number[] | null;
+  /** The read path it runs: 'io_uring' or 'syscall' (see the `reads` option). */
+  reads: ReadPath;
   /** True while it runs its loop. */
   running: boolean;
 }
@@ -137,6 +150,7 @@ interface QueueSlot {
   exited: Promise<void>;
   tid: number;
   affinity: number[] | null;
+  reads: ReadPath;
   requests: Promise<void>;
 }
 
@@ -202,6 +216,12 @@ export async function openQueues(options: OpenQueuesOptions): Promise<QueueSet> 
   ringBytes(txSlots, txCapacity, 'TX');
   const statsInterval = options.statsInterval ?? 1000;
   if (typeof statsInterval !== 'number' || !(statsInterval >= 0)) throw invalid('statsInterval must be >= 0');
+  const reads = options.reads ?? 'auto';
+  if (reads !== 'auto' && reads !== 'io_uring' && reads !== 'syscall') {
+    throw invalid(`reads must be 'auto', 'io_uring' or 'syscall', got ${String(reads)}`);
+  }
+  // Forced io_uring: refuse now (ERR_TUN_IO_URING with errno), before anything is built.
+  if (reads === 'io_uring') IoUring.open({ entries: 1 }).close();
   const handler = options.handler === undefined ? null : { url: handlerUrl(options.handler), data: options.handlerData };
   const affinity = options.affinity ?? 'none';
   if (affinity !== 'none' && affinity !== 'spread' && typeof affinity !== 'function') {
@@ -250,7 +270,7 @@ export async function openQueues(options: OpenQueuesOptions): Promise<QueueSet> 
   let set: QueueSet;
   try {
     set = new QueueSet(devices, fds, {
-      queues, mode, batchSize, txSlots, txCapacity, maxBatch, maxOutstanding, handler, handlerErrors, affinity, statsInterval,
+      queues, mode, batchSize, txSlots, txCapacity, maxBatch, maxOutstanding, handler, handlerErrors, affinity, statsInterval, reads,
       rxSlots: options.rxSlots, rxCapacity: options.rxPacketCapacity, onHandlerError: options.onHandlerError,
       execArgv: options.execArgv === undefined ? undefined : checkExecArgv(options.execArgv),
     });
@@ -282,6 +302,7 @@ interface SetConfig {
   handlerErrors: HandlerErrorPolicy;
   affinity: AffinityOption;
   statsInterval: number;
+  reads: ReadsOption;
   rxSlots: number | undefined;
   rxCapacity: number | undefined;
   onHandlerError: ((event: HandlerErrorEvent) => void) | undefined;
@@ -309,6 +330,10 @@ export class QueueSet implements AsyncDisposable {
   private readonly config: SetConfig;
   private statsTimer: NodeJS.Timeout | undefined;
   private closing: Promise<void> | undefined;
+  /** RX redirects out of this set's devices (rx-redirect.ts). */
+  private readonly outbound = new Set<RxRedirect>();
+  /** RX redirects into this set's devices: revoked before any fd closes. */
+  private readonly inbound = new Set<RxRedirect>();
 
   /** @internal Use `openQueues`. */
   constructor(devices: Device[], fds: number[][], config: SetConfig) {
@@ -338,6 +363,7 @@ export class QueueSet implements AsyncDisposable {
         exited: Promise.resolve(),
         tid: 0,
         affinity: null,
+        reads: 'syscall',
         requests: Promise.resolve(),
       }));
     });
@@ -366,16 +392,7 @@ export class QueueSet implements AsyncDisposable {
       s.eventFd = sys.eventfd(0, C.EFD_NONBLOCK | C.EFD_CLOEXEC);
       if (s.eventFd < 0) throw new TunError('ERR_TUN_WORKER', 'eventfd() failed');
     }
-    const peers: PeerDevice[] = this.devices.map((dev, d) => {
-      const l3 = dev.layer() === 'l3';
-      return {
-        vnetHdr: dev.vnetHdr,
-        tcpGso: l3 && dev.tcpGso(),
-        udpGso: l3 && dev.udpGso(),
-        fds: this.slots[d]!.map((s) => s.fd),
-        controls: this.slots[d]!.map((s) => s.control.buffer),
-      };
-    });
+    const peers: PeerDevice[] = this.devices.map((_, d) => this.peerOf(d));
     const allowed = this.config.affinity === 'spread' ? currentThreadCpus() : [];
     const ready = all.map((s) => this.spawn(s, peers, allowed));
     await Promise.all(ready);
@@ -385,6 +402,19 @@ export class QueueSet implements AsyncDisposable {
       }, this.config.statsInterval);
       this.statsTimer.unref();
     }
+  }
+
+  /** Device `d` as another worker writes to it (egress). */
+  private peerOf(d: number): PeerDevice {
+    const dev = this.devices[d]!;
+    const l3 = dev.layer() === 'l3';
+    return {
+      vnetHdr: dev.vnetHdr,
+      tcpGso: l3 && dev.tcpGso(),
+      udpGso: l3 && dev.udpGso(),
+      fds: this.slots[d]!.map((s) => s.fd),
+      controls: this.slots[d]!.map((s) => s.control.buffer),
+    };
   }
 
   private spawn(s: QueueSlot, peers: PeerDevice[], allowed: number[]): Promise<void> {
@@ -407,6 +437,7 @@ export class QueueSet implements AsyncDisposable {
       handler: this.config.handler,
       handlerErrors: this.config.handlerErrors,
       affinity: this.affinityFor(s.device, s.queue, allowed),
+      reads: this.config.reads,
     };
     const worker = new Worker(WORKER_URL, { workerData: data, ...(this.config.execArgv === undefined ? {} : { execArgv: this.config.execArgv }) });
     s.worker = worker;
@@ -424,6 +455,7 @@ export class QueueSet implements AsyncDisposable {
           ready = true;
           s.tid = m.tid;
           s.affinity = m.affinity;
+          s.reads = m.reads;
           if (channels.lifecycle.hasSubscribers) channels.lifecycle.publish({ device: s.device, queue: s.queue, event: 'ready' });
           resolveReady();
         } else {
@@ -469,6 +501,7 @@ export class QueueSet implements AsyncDisposable {
       if (channels.handlerError.hasSubscribers) channels.handlerError.publish(event);
       this.config.onHandlerError?.(event);
     } else if (m.type === 'failed') {
+      this.redirectsEnded(s, ringError(s.rx, s.device, s.queue));
       if (channels.error.hasSubscribers) {
         channels.error.publish({ device: s.device, queue: s.queue, error: ringError(s.rx, s.device, s.queue) });
       }
@@ -478,6 +511,9 @@ export class QueueSet implements AsyncDisposable {
   private onExit(s: QueueSlot): void {
     // A worker that died without leaving its loop properly never marked its rings.
     if (s.rx.state === RingState.OPEN && this.closing === undefined) s.rx.fail(RingFailure.WORKER);
+    this.redirectsEnded(s, s.rx.state === RingState.FAILED
+      ? ringError(s.rx, s.device, s.queue)
+      : new TunError('ERR_TUN_CLOSED', `device ${s.device} queue ${s.queue} is closed`));
     s.rx.close();
     s.tx.close();
     Atomics.store(s.control.words, LIFE, WorkerLife.EXITED);
@@ -485,6 +521,12 @@ export class QueueSet implements AsyncDisposable {
     Atomics.notify(s.tx.control, TAIL);
     Atomics.notify(s.control.words, DONE_SEQ);
     if (channels.lifecycle.hasSubscribers) channels.lifecycle.publish({ device: s.device, queue: s.queue, event: 'exit' });
+  }
+
+  /** Queue `s` stopped (failed, or exited): the redirects from and to its device are over. */
+  private redirectsEnded(s: QueueSlot, error: TunError): void {
+    for (const r of this.outbound) if (r.device === s.device) r.end('source', error);
+    for (const r of this.inbound) if (r.targetDevice === s.device) r.end('target', error);
   }
 
   /** Writes a queue worker's eventfd. */
@@ -539,7 +581,7 @@ export class QueueSet implements AsyncDisposable {
   /** The workers, with thread ids and CPU pinning. */
   workers(): QueueWorkerInfo[] {
     return this.slots.flat().map((s) => ({
-      device: s.device, queue: s.queue, tid: s.tid, affinity: s.affinity,
+      device: s.device, queue: s.queue, tid: s.tid, affinity: s.affinity, reads: s.reads,
       running: s.control.life === WorkerLife.RUNNING,
     }));
   }
@@ -559,19 +601,70 @@ export class QueueSet implements AsyncDisposable {
     return this.request(device, queue, QueueOp.ATTACH);
   }
 
-  private request(device: number, queue: number, op: number): Promise<void> {
+  /**
+   * Sends `device` an RX redirect into `target`'s device (see rx-redirect.ts):
+   * holds the source workers' reads, runs `options.drain`, then switches them
+   * over. Resolves with the handle once every source worker writes to the
+   * target. Throws ERR_TUN_CLOSED (either set closed, or closing meanwhile),
+   * ERR_TUN_REDIRECT_ACTIVE (the device is already redirected), or what
+   * `drain` threw; the source then reads as before.
+   */
+  async redirectTo(target: QueueSet, options: RedirectOptions = {}): Promise<RxRedirect> {
+    if (!(target instanceof QueueSet)) throw invalid('redirectTo needs a QueueSet');
+    const d = this.device(options.device ?? 0);
+    const td = target.device(options.targetDevice ?? 0);
+    if (options.drain !== undefined && typeof options.drain !== 'function') throw invalid('drain must be a function');
+    if (this.closing !== undefined || target.closing !== undefined) throw new TunError('ERR_TUN_CLOSED', 'the queue set is closed');
+    for (const r of this.outbound) {
+      if (r.device === d) throw new TunError('ERR_TUN_REDIRECT_ACTIVE', `device ${d} is already redirected`);
+    }
+    const slots = this.slots[d]!;
+    const r: RxRedirect = new RxRedirect(this, d, target, td, () => this.unredirect(r));
+    // In the target's set from now on: its close() revokes this before closing fds.
+    this.outbound.add(r);
+    target.inbound.add(r);
+    try {
+      await Promise.all(slots.map((s) => this.request(d, s.queue, QueueOp.HOLD)));
+      if (options.drain !== undefined) await options.drain();
+      const ended = r.outcomeIfEnded;
+      if (ended !== undefined) throw ended.error ?? new TunError('ERR_TUN_CLOSED', 'the redirect ended before it started');
+      // Enqueued synchronously after the check: a revoke from now on queues its
+      // UNREDIRECT behind these, so the target's fds outlive every write.
+      const peer = target.peerOf(td);
+      await Promise.all(slots.map((s) => this.request(d, s.queue, QueueOp.REDIRECT, () => {
+        s.worker?.postMessage({ type: 'redirect', target: peer });
+      })));
+    } catch (e) {
+      await r.revoke();
+      throw e;
+    }
+    r.markSwitched();
+    if (r.outcomeIfEnded !== undefined) await r.revoke();
+    return r;
+  }
+
+  /** Ends redirect `r` in every source worker; resolves once none can write to the target. */
+  private async unredirect(r: RxRedirect): Promise<void> {
+    await Promise.all(this.slots[r.device]!.map((s) =>
+      this.request(r.device, s.queue, QueueOp.UNREDIRECT).catch(() => Promise.race([s.exited, loopLeft(s.control)]))));
+    this.outbound.delete(r);
+    r.target.inbound.delete(r);
+  }
+
+  private request(device: number, queue: number, op: number, before?: () => void): Promise<void> {
     const d = this.device(device);
     if (!Number.isInteger(queue) || queue < 0 || queue >= this.queues) throw invalid(`queue must be 0..${this.queues - 1}, got ${queue}`);
     const s = this.slots[d]![queue]!;
     const run = async (): Promise<void> => {
       const w = s.control.words;
-      const name = op === QueueOp.ATTACH ? 'IFF_ATTACH_QUEUE' : 'IFF_DETACH_QUEUE';
+      const name = OP_NAMES[op]!;
       if (this.closing !== undefined) throw new TunError('ERR_TUN_CLOSED', 'the queue set is closed');
       if (s.control.life === WorkerLife.EXITED) {
         if (s.rx.state === RingState.FAILED) throw ringError(s.rx, d, queue);
         throw new TunError('ERR_TUN_CLOSED', `device ${d} queue ${queue} is closed`);
       }
       const seq = (Atomics.load(w, REQ_SEQ) + 1) | 0;
+      before?.();
       Atomics.store(w, REQ_OP, op);
       Atomics.store(w, REQ_SEQ, seq);
       this.kick(d, queue);
@@ -588,9 +681,7 @@ export class QueueSet implements AsyncDisposable {
           errno: err, syscall: 'ioctl(TUNSETQUEUE)',
         });
       }
-      if (channels.lifecycle.hasSubscribers) {
-        channels.lifecycle.publish({ device: d, queue, event: op === QueueOp.ATTACH ? 'attached' : 'detached' });
-      }
+      if (channels.lifecycle.hasSubscribers) channels.lifecycle.publish({ device: d, queue, event: OP_EVENTS[op]! });
     };
     const p = s.requests.then(run, run);
     s.requests = p.catch(() => undefined);
@@ -620,6 +711,12 @@ export class QueueSet implements AsyncDisposable {
 
   private async shutdown(): Promise<void> {
     if (this.statsTimer !== undefined) clearInterval(this.statsTimer);
+    // Workers of other sets hold our fd numbers while they redirect into us: no fd
+    // closes before each of them has let go (rx-redirect.ts).
+    const closed = new TunError('ERR_TUN_CLOSED', 'the queue set is closed');
+    for (const r of this.inbound) r.end('target', closed);
+    for (const r of this.outbound) r.end('source', undefined);
+    await Promise.all([...this.inbound].map((r) => r.revoke()));
     for (const w of this.writers) w.close();
     const all = this.slots.flat();
     for (const s of all) {
@@ -634,6 +731,9 @@ export class QueueSet implements AsyncDisposable {
     // thread itself is torn down); then wait for the threads.
     try {
       await Promise.all(all.map((s) => Promise.race([s.exited, loopLeft(s.control)])));
+      // Our loops are left: nothing writes to the targets of our redirects any more.
+      for (const r of this.outbound) r.target.inbound.delete(r);
+      this.outbound.clear();
       this.closeFds(all);
       await Promise.all(all.map((s) => s.exited));
     } finally {
@@ -655,6 +755,24 @@ export class QueueSet implements AsyncDisposable {
     }
   }
 }
+
+/** TUNSETQUEUE flag names (attach/detach) and request names, for errors. */
+const OP_NAMES: Record<number, string> = {
+  [QueueOp.ATTACH]: 'IFF_ATTACH_QUEUE',
+  [QueueOp.DETACH]: 'IFF_DETACH_QUEUE',
+  [QueueOp.HOLD]: 'hold',
+  [QueueOp.REDIRECT]: 'redirect',
+  [QueueOp.UNREDIRECT]: 'unredirect',
+};
+
+/** `tunpipe:queue:lifecycle` event of each completed request. */
+const OP_EVENTS: Record<number, string> = {
+  [QueueOp.ATTACH]: 'attached',
+  [QueueOp.DETACH]: 'detached',
+  [QueueOp.HOLD]: 'held',
+  [QueueOp.REDIRECT]: 'redirected',
+  [QueueOp.UNREDIRECT]: 'unredirected',
+};
 
 /** Resolves once the worker of `control` has left its loop. */
 async function loopLeft(control: QueueControl): Promise<void> {
