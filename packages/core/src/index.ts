@@ -1,6 +1,7 @@
 /** @tunpipe/core: TUN/TAP devices on Linux. */
 export { TunError, isTunError, type TunErrorCode } from '@tunpipe/offload';
 export { sys, errno, osError, check } from './libc.js';
+export type { MallInfo2 } from './libc.js';
 export * as constants from './constants.js';
 export {
   parseIPv4,

@@ -64,6 +64,16 @@ export const sys = {
   getresgid: libc.func('int getresgid(void *rgid, void *egid, void *sgid)') as (rgid: Uint32Array, egid: Uint32Array, sgid: Uint32Array) => number,
   /** prctl(2) with its four integer arguments (PR_SET_NO_NEW_PRIVS...). */
   prctl: libc.func('int prctl(int option, unsigned long arg2, unsigned long arg3, unsigned long arg4, unsigned long arg5)') as (option: number, arg2: number, arg3: number, arg4: number, arg5: number) => number,
+  /**
+   * Gives free memory of every malloc arena back to the kernel (madvise of whole
+   * free pages, sbrk of the main arena's top beyond `pad`); 1 if any was released.
+   */
+  mallocTrim: libc.func('int malloc_trim(unsigned long pad)') as (pad: number) => number,
+  /** The C allocator's counters summed over all arenas: struct mallinfo2, <malloc.h> (glibc 2.33+), ten size_t. */
+  mallinfo2: libc.func('mallinfo2', koffi.struct({
+    arena: 'size_t', ordblks: 'size_t', smblks: 'size_t', hblks: 'size_t', hblkhd: 'size_t',
+    usmblks: 'size_t', fsmblks: 'size_t', uordblks: 'size_t', fordblks: 'size_t', keepcost: 'size_t',
+  }), []) as () => MallInfo2,
 };
 
 /** errno of the last failed call on this thread. */
@@ -86,4 +96,14 @@ function errnoText(err: number): string {
 export function check(ret: number, code: TunErrorCode, syscall: string, message?: string): number {
   if (ret < 0) throw osError(code, syscall, message);
   return ret;
+}
+
+/**
+ * struct mallinfo2, <malloc.h>: `arena` bytes from sbrk plus the mmap'd heaps of
+ * the other arenas, `hblkhd` bytes in chunks mmap'd on their own, `uordblks`
+ * bytes in use, `fordblks` bytes free but kept, `keepcost` trimmable top.
+ */
+export interface MallInfo2 {
+  arena: number; ordblks: number; smblks: number; hblks: number; hblkhd: number;
+  usmblks: number; fsmblks: number; uordblks: number; fordblks: number; keepcost: number;
 }
