@@ -199,3 +199,38 @@ export const ESRCH = 3;
 // <linux/prctl.h>: no_new_privs (execve can no longer grant privileges: setuid bits, file capabilities).
 export const PR_SET_NO_NEW_PRIVS = 38;
 export const PR_GET_NO_NEW_PRIVS = 39;
+
+// ---- io_uring (src/io-uring.ts) -----------------------------------------------------
+// <asm/unistd_64.h> (x86_64 and every architecture on the generic table since 5.1)
+export const SYS_io_uring_setup = 425;
+export const SYS_io_uring_enter = 426;
+// <linux/io_uring.h>: mmap offsets of the three regions of a ring fd.
+export const IORING_OFF_SQ_RING = 0;
+export const IORING_OFF_CQ_RING = 0x8000000;
+export const IORING_OFF_SQES = 0x10000000;
+// <linux/io_uring.h>: io_uring_params.flags
+export const IORING_SETUP_CLAMP = 1 << 4;
+export const IORING_SETUP_SUBMIT_ALL = 1 << 7;
+export const IORING_SETUP_COOP_TASKRUN = 1 << 8;
+export const IORING_SETUP_SINGLE_ISSUER = 1 << 12;
+// <linux/io_uring.h>: io_uring_params.features
+export const IORING_FEAT_SINGLE_MMAP = 1 << 0;
+export const IORING_FEAT_NODROP = 1 << 1;
+export const IORING_FEAT_RW_CUR_POS = 1 << 3;
+// <linux/io_uring.h>: io_uring_enter flags
+export const IORING_ENTER_GETEVENTS = 1 << 0;
+// <linux/io_uring.h>: enum io_uring_op
+export const IORING_OP_NOP = 0;
+export const IORING_OP_READ = 22;
+// <linux/io_uring.h>: io_uring_sqe.flags
+export const IOSQE_IO_LINK = 1 << 2;
+// <sys/mman.h>, <asm-generic/mman-common.h>, <asm-generic/mman.h>
+export const PROT_READ = 0x1;
+export const PROT_WRITE = 0x2;
+export const MAP_SHARED = 0x01;
+export const MAP_POPULATE = 0x8000;
+// <asm-generic/errno.h>: io_uring's refusals and a cancelled link.
+export const ENOSYS = 38;
+export const ECANCELED = 125;
+// <linux/fs.h>: per-I/O flag, io_uring_sqe.rw_flags: fail with EAGAIN instead of waiting.
+export const RWF_NOWAIT = 0x8;

@@ -64,6 +64,8 @@ export const DeviceErrorCode = {
   NETNS: 'ERR_TUN_NETNS',
   /** `dropPrivileges` failed: setgroups/setresgid/setresuid refused (EPERM: no CAP_SETUID/CAP_SETGID), or the check afterwards found ids or capabilities left over. */
   PRIVILEGES: 'ERR_TUN_PRIVILEGES',
+  /** An io_uring could not be set up or used (`IoUring`): ENOSYS (kernel without it), EPERM (io_uring_disabled, seccomp), ENOMEM; or io_uring_enter failed. */
+  IO_URING: 'ERR_TUN_IO_URING',
 } as const;
 
 /** One of the device layer's error codes. */

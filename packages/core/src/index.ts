@@ -37,3 +37,5 @@ export { DeviceErrorCode } from './error-codes.js';
 export { type Layer, type MacInput } from './validate.js';
 export { type OffloadState, TCP_OFFLOAD_MASK, UDP_OFFLOAD_MASK } from './tun-fd.js';
 export { dropPrivileges, processCredentials, type DropPrivilegesOptions, type ProcessCredentials, type IdTriple } from './privileges.js';
+export { addressOf } from './libc.js';
+export { IoUring, type IoUringOptions } from './io-uring.js';

@@ -74,6 +74,14 @@ export const sys = {
     arena: 'size_t', ordblks: 'size_t', smblks: 'size_t', hblks: 'size_t', hblkhd: 'size_t',
     usmblks: 'size_t', fsmblks: 'size_t', uordblks: 'size_t', fordblks: 'size_t', keepcost: 'size_t',
   }), []) as () => MallInfo2,
+  /** io_uring_setup(2) through syscall(2) (glibc has no wrapper): `params` is a struct io_uring_params buffer; returns the ring fd. */
+  ioUringSetup: libc.func('long syscall(long nr, unsigned int entries, void *params)') as (nr: number, entries: number, params: ArrayBufferView) => number,
+  /** io_uring_enter(2) through syscall(2), without a signal mask (sig NULL, size 0): returns the number of SQEs submitted. */
+  ioUringEnter: libc.func('long syscall(long nr, unsigned int fd, unsigned int toSubmit, unsigned int minComplete, unsigned int flags, void *sig, unsigned long sigsz)') as (nr: number, fd: number, toSubmit: number, minComplete: number, flags: number, sig: null, sigsz: number) => number,
+  /** mmap(2) of a file range (the io_uring regions); returns an opaque pointer, MAP_FAILED ((void *)-1) on failure: test with `isMapFailed`. */
+  mmap: libc.func('void *mmap(void *addr, unsigned long len, int prot, int flags, int fd, long offset)') as (addr: null, len: number, prot: number, flags: number, fd: number, offset: number) => unknown,
+  /** munmap(2) of a pointer `mmap` returned. */
+  munmap: libc.func('int munmap(void *addr, unsigned long len)') as (addr: unknown, len: number) => number,
 };
 
 /** errno of the last failed call on this thread. */
@@ -106,4 +114,25 @@ export function check(ret: number, code: TunErrorCode, syscall: string, message?
 export interface MallInfo2 {
   arena: number; ordblks: number; smblks: number; hblks: number; hblkhd: number;
   usmblks: number; fsmblks: number; uordblks: number; fordblks: number; keepcost: number;
+}
+
+/**
+ * The address of a typed array's first byte (its backing store plus its offset),
+ * for kernel structures that carry pointers (an io_uring SQE's `addr`). Stable for
+ * the life of a SharedArrayBuffer (its memory never moves); an ordinary
+ * ArrayBuffer's memory may move only when it is detached or resized.
+ */
+export function addressOf(view: ArrayBufferView): number {
+  return Number(koffi.address(view));
+}
+
+/** `true` when `mmap` returned MAP_FAILED ((void *)-1) or NULL. */
+export function isMapFailed(ptr: unknown): boolean {
+  if (ptr === null) return true;
+  return koffi.address(ptr) === 0xffffffffffffffffn;
+}
+
+/** An ArrayBuffer over `len` bytes of memory at `ptr` (no copy): valid until that memory is unmapped. */
+export function viewOf(ptr: unknown, len: number): ArrayBuffer {
+  return koffi.view(ptr, len);
 }
