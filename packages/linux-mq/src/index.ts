@@ -17,3 +17,4 @@ export { CHANNELS, channels } from './diagnostics.js';
 export { QueueErrorCode } from './error-codes.js';
 export { flowHash } from './flow-hash.js';
 export { SlotRing, type SlotRingDescriptor } from './slot-ring.js';
+export type { ReadsOption, ReadPath } from './uring-reads.js';

@@ -29,6 +29,7 @@ import { ViewWindows, Int32Windows, Uint8Windows } from './view-windows.js';
 import { Egress } from './egress.js';
 import { estimateSegments } from './segment-estimate.js';
 import type { HandlerBatch, PacketHandler } from './handler-api.js';
+import { UringReads, QUEUE_EMPTY, type ReadPath } from './uring-reads.js';
 import { errorInfo, type QueueWorkerData, type WorkerMessage, type RedirectMessage } from './worker-protocol.js';
 
 /** readBatch/sleep outcomes. */
@@ -91,6 +92,10 @@ export class QueueLoop {
   /** Takes the next message the main thread posted to this worker (synchronously), or undefined. */
   private readonly receive: () => unknown;
   private readonly egress: Egress;
+  /** readDirect through io_uring (uring-reads.ts), or null: read(2) per packet. */
+  private readonly uring: UringReads | null;
+  /** The read path this worker runs: 'io_uring' (direct reads batched in one io_uring_enter) or 'syscall'. */
+  readonly readPath: ReadPath;
 
   // poll(2) set: struct pollfd { int fd; short events; short revents; } x 2, <poll.h>
   private readonly pollBytes = new Uint8Array(16);
@@ -145,6 +150,9 @@ export class QueueLoop {
     this.vnet = self.vnetHdr;
     this.split = self.vnetHdr && data.mode === 'split';
     this.batchSize = Math.max(1, Math.min(data.batchSize, this.rx.slots));
+    // Split mode reads superpackets into scratch with read(2): one call per up to 64 KB.
+    this.uring = this.split ? null : UringReads.open(data.reads, this.rx, this.fd, this.vnet, this.batchSize, this.st, this.sb);
+    this.readPath = this.uring === null ? 'syscall' : 'io_uring';
     this.handler = handler;
     this.post = post;
     this.receive = receive;
@@ -224,6 +232,7 @@ export class QueueLoop {
       this.post({ type: 'failed', failure, errno: err, message });
     }
     this.tx.close();
+    this.uring?.close();
     Atomics.store(this.ctl, LIFE, WorkerLife.EXITED);
     Atomics.notify(this.ctl, LIFE);
     this.bell.ring();
@@ -363,6 +372,7 @@ export class QueueLoop {
     const free = rx.freeSlots(this.rxHead);
     if (free === 0) return IDLE;
     const limit = free < this.batchSize ? free : this.batchSize;
+    if (this.uring !== null) return this.readUring(limit);
     const start = this.rxHead;
     const mask = rx.mask;
     const views = this.vnet ? rx.frames : rx.packets;
@@ -405,6 +415,17 @@ export class QueueLoop {
     this.st[this.sb + Stat.rxReads] += reads;
     if (n > 0) this.deliver(start, n, bytes, outcome === MORE);
     return outcome;
+  }
+
+  /** readDirect through io_uring: up to `limit` reads in one io_uring_enter (uring-reads.ts). */
+  private readUring(limit: number): number {
+    const u = this.uring!;
+    const start = this.rxHead;
+    const end = u.fill(start, limit);
+    if (u.count > 0) this.deliver(start, u.count, u.bytes, end === 0);
+    if (end >= 0) return end === QUEUE_EMPTY ? IDLE : MORE;
+    this.lastErrno = -end;
+    return isGoneErrno(-end) ? GONE : FAILED;
   }
 
   /** Split mode: reads into scratch, splits superpackets (and checksums) into slots. */

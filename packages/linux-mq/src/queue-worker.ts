@@ -54,6 +54,6 @@ if (data.handler !== null) {
 // Requests that carry data (QueueOp.REDIRECT) post it first; the loop takes it synchronously.
 const receive = (): unknown => receiveMessageOnPort(port)?.message;
 const loop = new QueueLoop(data, handler, post, receive);
-post({ type: 'ready', tid: sys.gettid(), affinity });
+post({ type: 'ready', tid: sys.gettid(), affinity, reads: loop.readPath });
 loop.run();
 port.close();

@@ -6,6 +6,7 @@
  * message port.
  */
 import type { SlotRingDescriptor } from './slot-ring.js';
+import type { ReadsOption, ReadPath } from './uring-reads.js';
 
 /** How packets of an offload (IFF_VNET_HDR) device reach the ring. */
 export type QueueMode = 'split' | 'keep';
@@ -69,6 +70,8 @@ export interface QueueWorkerData {
   handlerErrors: HandlerErrorPolicy;
   /** CPUs to pin the worker to, or null. */
   affinity: number[] | null;
+  /** How to read the fd: io_uring batches, read(2) per packet, or io_uring when it can be set up. */
+  reads: ReadsOption;
 }
 
 /** A serialisable error. */
@@ -86,6 +89,8 @@ export interface ReadyMessage {
   tid: number;
   /** CPUs the worker is pinned to (null: not pinned). */
   affinity: number[] | null;
+  /** The read path the worker runs. */
+  reads: ReadPath;
 }
 
 /** Worker → main: the handler threw (rate-limited: `suppressed` later throws folded in). */

@@ -41,6 +41,8 @@ const ROWS: BadOptions[] = [
   { label: 'mode "KEEP"', options: { mode: 'KEEP' }, code: 'ERR_TUN_INVALID_ARGUMENT' },
   { label: 'handlerErrors "ignore"', options: { handlerErrors: 'ignore' }, code: 'ERR_TUN_INVALID_ARGUMENT' },
   { label: 'affinity "all"', options: { affinity: 'all' }, code: 'ERR_TUN_INVALID_ARGUMENT' },
+  { label: 'reads "uring"', options: { reads: 'uring' }, code: 'ERR_TUN_INVALID_ARGUMENT' },
+  { label: 'reads true', options: { reads: true }, code: 'ERR_TUN_INVALID_ARGUMENT' },
   // ring and slot sizes (a ring is at most 1 GiB)
   { label: 'rxSlots 0', options: { rxSlots: 0 }, code: 'ERR_TUN_INVALID_ARGUMENT' },
   { label: 'rxSlots 1.5', options: { rxSlots: 1.5 }, code: 'ERR_TUN_INVALID_ARGUMENT' },

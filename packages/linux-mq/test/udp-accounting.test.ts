@@ -2,27 +2,50 @@
  * Every datagram of a bounded, sequence-numbered UDP stream is accounted for:
  * received by the main thread + dropped (by the kernel on the way to the device,
  * per `ip -s link` and `tc -s qdisc`, or counted by the workers) = sent, over 1,
- * 2 and 4 queues; no datagram arrives twice; flows spread over every queue.
+ * 2 and 4 queues, on both read paths of the workers (io_uring batches and
+ * read(2) per packet, the `reads` option; `workers()` must report the path that
+ * ran); no datagram arrives twice; flows spread over every queue.
  */
 import t from 'tap';
 import { requireNetAdmin, createNetns } from '@tunpipe/testkit';
-import { DeviceBuilder } from '@tunpipe/core';
+import { DeviceBuilder, IoUring, isTunError } from '@tunpipe/core';
 import { openIn, runPeer, kernelDrops, udpSeq, drain } from './net-fixtures.js';
 
 const COUNT = 20_000;
 const FLOWS = 32;
 const PORT = 9000;
 
-for (const queues of [1, 2, 4]) {
-  t.test(`${queues} queue(s): received + dropped = sent`, async (t) => {
+/** Whether this kernel and process may set up an io_uring (io_uring_disabled, seccomp). */
+function ioUringAvailable(): boolean {
+  try {
+    IoUring.open({ entries: 1 }).close();
+    return true;
+  } catch (e) {
+    if (isTunError(e) && e.code === 'ERR_TUN_IO_URING') return false;
+    throw e;
+  }
+}
+
+const uringReady = ioUringAvailable();
+
+const READS = [
+  { reads: 'io_uring', path: 'io_uring' },
+  { reads: 'syscall', path: 'syscall' },
+] as const;
+
+for (const { reads, path } of READS) for (const queues of [1, 2, 4]) {
+  const skip = reads === 'io_uring' && !uringReady ? 'io_uring is not available to this process (io_uring_disabled or seccomp)' : false;
+  t.test(`reads '${reads}', ${queues} queue(s): received + dropped = sent`, { skip }, async (t) => {
     if (!requireNetAdmin(t)) return;
-    const ns = createNetns(t, `udpacct${queues}`);
+    const ns = createNetns(t, `udpacct${queues}${reads[0]}`);
     ns.disableIpv6Sync(); // the drop counter must count only the test's packets
     const set = await openIn(ns, {
       devices: [new DeviceBuilder().name('tpu0').ipv4('198.18.0.1', 24)],
       queues,
+      reads,
     });
     t.teardown(() => set.close());
+    t.same(set.workers().map((w) => w.reads), new Array(queues).fill(path), `every worker reads with ${path}`);
     const seen = new Uint8Array(COUNT);
     let received = 0;
     let duplicates = 0;

@@ -1,0 +1,204 @@
+/**
+ * `UringReads`: a queue worker's direct reads (readDirect: no offload, or keep
+ * mode) through io_uring: ONE io_uring_enter submits a window of IORING_OP_READ
+ * SQEs on the queue fd, each into the next free RX slot, and returns with all of
+ * them completed. One packet per read(2) is what a TUN fd gives, so the syscall
+ * path crosses the koffi boundary once per packet (~200 ns on top of the kernel's
+ * read); this path crosses it once per batch.
+ *
+ * ```
+ *   RX slots   start                                start+k-1
+ *              │ s0 │ s1 │ s2 │ s3 │ s4 │ ... │ sk-1 │     SQE i: READ fd → slot start+i,
+ *                 ▲    ▲    ▲    ▲                          RWF_NOWAIT, user_data i
+ *   CQEs       [ 64 ][ 64 ][-EAGAIN][ 64 ]...               res by user_data
+ *   published  │ p0 │ p1 │ p3 │  ← a packet after a hole is moved down, so the
+ *                                  batch stays contiguous (holes: EAGAIN, malformed)
+ * ```
+ *
+ * Reads carry RWF_NOWAIT: on this kernel (6.18) a read of an empty TUN queue
+ * without it is not failed with EAGAIN despite O_NONBLOCK, but parked on an
+ * internal poll until a packet comes (TUN supports nowait I/O, so io_uring
+ * ignores O_NONBLOCK and retries). With it, each read of an empty queue
+ * completes with -EAGAIN at once. Linking the reads (IOSQE_IO_LINK) does not
+ * give a cheap tail: a packet read is a short read (64 bytes into a slot of
+ * 1500+), which breaks the link, so a chain yields one packet and -ECANCELED for
+ * the rest. Every read of an empty queue still costs the kernel a few hundred
+ * ns, so the window adapts: it doubles while batches come back full and shrinks
+ * to twice the packets found when a batch ends on EAGAIN.
+ *
+ * Stats are those of the syscall path: `rxReads` counts completed reads (a
+ * packet, malformed or not), `malformed` the reads of r <= header or r >= slot
+ * size. Nothing is allocated per packet.
+ */
+import { IoUring, addressOf, isTunError, constants as C } from '@tunpipe/core';
+import { VIRTIO_NET_HDR_LEN } from '@tunpipe/offload';
+import { SLOT_VNET_HDR, type SlotRing } from './slot-ring.js';
+import { Stat } from './queue-stats.js';
+
+/** How a queue worker reads its fd: 'auto' tries io_uring and falls back to read(2); the others force one. */
+export type ReadsOption = 'auto' | 'io_uring' | 'syscall';
+
+/** The read path a queue worker ended up with. */
+export type ReadPath = 'io_uring' | 'syscall';
+
+/** Smallest window of reads submitted at once. */
+const MIN_WINDOW = 4;
+
+/** `fill()` result: the batch ended on an empty queue (EAGAIN). Errors are `-errno`; 0 means there may be more. */
+export const QUEUE_EMPTY = 1;
+
+/** Batched RX reads through an io_uring, into a SlotRing's slots. */
+export class UringReads {
+  /** Packets placed in slots by the last `fill()`. */
+  count = 0;
+  /** Their bytes (without virtio headers). */
+  bytes = 0;
+
+  private readonly ring: IoUring;
+  private readonly rx: SlotRing;
+  private readonly fd: number;
+  private readonly hdr: number;
+  private readonly capacity: number;
+  private readonly flag: number;
+  private readonly st: Float64Array;
+  private readonly sb: number;
+  /** Per slot: address of the byte the kernel writes first (header area in vnet mode, else the packet). */
+  private readonly addrs: Float64Array;
+  /** Per slot: offset of that byte in `rx.bytes`. */
+  private readonly offsets: Int32Array;
+  /** Per window position: the read's result (filled from CQEs by user_data). */
+  private readonly results: Int32Array;
+  private readonly most: number;
+  private window: number;
+
+  /**
+   * Reads for the queue `fd` into `rx`; `vnet`: each read starts with a
+   * virtio_net_hdr kept in the slot's header area. `st`/`sb`: the queue's stats block.
+   */
+  constructor(ring: IoUring, rx: SlotRing, fd: number, vnet: boolean, st: Float64Array, sb: number) {
+    this.ring = ring;
+    this.rx = rx;
+    this.fd = fd;
+    this.hdr = vnet ? VIRTIO_NET_HDR_LEN : 0;
+    this.capacity = this.hdr + rx.packetCapacity;
+    this.flag = vnet ? SLOT_VNET_HDR : 0;
+    this.st = st;
+    this.sb = sb;
+    const base = addressOf(rx.bytes);
+    const views = vnet ? rx.frames : rx.packets;
+    this.addrs = new Float64Array(rx.slots);
+    this.offsets = new Int32Array(rx.slots);
+    for (let s = 0; s < rx.slots; s++) {
+      const off = views[s]!.byteOffset;
+      this.offsets[s] = off;
+      this.addrs[s] = base + off;
+    }
+    this.most = Math.min(ring.sqEntries, rx.slots);
+    this.results = new Int32Array(this.most);
+    this.window = this.most;
+  }
+
+  /**
+   * Opens the ring for a queue worker: 'syscall' gives null; 'auto' gives null
+   * when io_uring cannot be set up (ENOSYS, EPERM from io_uring_disabled or
+   * seccomp, ENOMEM); 'io_uring' throws that error (ERR_TUN_IO_URING).
+   */
+  static open(reads: ReadsOption, rx: SlotRing, fd: number, vnet: boolean, batchSize: number, st: Float64Array, sb: number): UringReads | null {
+    if (reads === 'syscall') return null;
+    let ring: IoUring;
+    try {
+      ring = IoUring.open({ entries: Math.min(Math.max(batchSize, MIN_WINDOW), rx.slots) });
+    } catch (e) {
+      if (reads === 'auto' && isTunError(e) && e.code === 'ERR_TUN_IO_URING') return null;
+      throw e;
+    }
+    return new UringReads(ring, rx, fd, vnet, st, sb);
+  }
+
+  /**
+   * Reads up to `limit` packets into slots `start`, `start + 1`, ... with one
+   * io_uring_enter. Sets `count` and `bytes` (the packets sit in consecutive
+   * slots from `start`, lengths and meta written). Returns 0 when the queue may
+   * hold more, QUEUE_EMPTY when a read found it empty, or `-errno` of the first
+   * failed read (packets read before and after it are still in `count`).
+   */
+  fill(start: number, limit: number): number {
+    const ring = this.ring;
+    const rx = this.rx;
+    const mask = rx.mask;
+    const st = this.st;
+    const sb = this.sb;
+    let k = limit < this.window ? limit : this.window;
+    if (k > this.most) k = this.most;
+    for (let i = 0; i < k; i++) {
+      ring.prepareRead(this.fd, this.addrs[(start + i) & mask]!, this.capacity, i, 0, C.RWF_NOWAIT);
+    }
+    const results = this.results;
+    results.fill(-C.EAGAIN, 0, k);
+    let submitted = ring.submit(k);
+    this.count = 0;
+    this.bytes = 0;
+    if (submitted < 0) return submitted === -C.EINTR ? 0 : submitted;
+    // RWF_NOWAIT reads complete inside the enter; wait anyway for any that did not.
+    while (ring.ready() < submitted) {
+      const w = ring.wait(submitted - ring.ready());
+      if (w < 0 && w !== -C.EINTR) return w;
+    }
+    const ready = ring.ready();
+    for (let i = 0; i < ready; i++) {
+      const at = ring.userData(i);
+      if (at < k) results[at] = ring.result(i);
+    }
+    ring.consume(ready);
+    const hdr = this.hdr;
+    const capacity = this.capacity;
+    const lengths = rx.lengths;
+    const meta = rx.meta;
+    const bytesView = rx.bytes;
+    const offsets = this.offsets;
+    let n = 0;
+    let bytes = 0;
+    let reads = 0;
+    let malformed = 0;
+    let empty = false;
+    let failure = 0;
+    if (submitted < k) empty = true; // the kernel took fewer: treat the rest as not read
+    else submitted = k;
+    for (let i = 0; i < submitted; i++) {
+      const r = results[i]!;
+      if (r < 0) {
+        if (r === -C.EAGAIN) empty = true;
+        else if (r !== -C.EINTR && failure === 0) failure = r;
+        continue;
+      }
+      reads++;
+      if (r <= hdr || r >= capacity) {
+        // Empty, or filled the whole slot: possibly cut short. Never pass on a partial packet.
+        malformed++;
+        continue;
+      }
+      const from = (start + i) & mask;
+      const to = (start + n) & mask;
+      if (to !== from) bytesView.copyWithin(offsets[to]!, offsets[from]!, offsets[from]! + r);
+      const len = r - hdr;
+      lengths[to] = len;
+      meta[to] = this.flag;
+      bytes += len;
+      n++;
+    }
+    st[sb + Stat.rxReads] += reads;
+    if (malformed > 0) st[sb + Stat.malformed] += malformed;
+    this.count = n;
+    this.bytes = bytes;
+    // Adapt the window: grow while the queue keeps up, shrink to what it held.
+    if (empty) this.window = Math.max(MIN_WINDOW, 2 * n);
+    else if (k === this.window) this.window = Math.min(this.most, 2 * this.window);
+    if (failure !== 0) return failure;
+    return empty ? QUEUE_EMPTY : 0;
+  }
+
+  /** Closes the ring (unmaps it, closes its fd). */
+  close(): void {
+    this.ring.close();
+  }
+}
