@@ -9,6 +9,7 @@ export { PacketView, packetOf, isPacket, timestampNow, type Packet, type PacketM
 // Devices: openTun() and the streams of an open device (ownership rules in packet-cursor.ts).
 export { openTun, builderFromOptions, DEFAULT_RETAIN, MAX_RETAIN, MAX_SPIN, type OpenTunOptions, type TunDeviceOptions } from './open-tun.js';
 export { TunStreams, type TunStats, type PacketIterationOptions } from './tun-streams.js';
+export { TunReadableStream, type PipePath } from './fused-pipe.js';
 export { type ConsumerKind } from './consumer-gate.js';
 export { type TxQueuePolicy, type WritablePacket, type PacketSendOptions } from './packet-sink.js';
 export { packetBytes, type PacketBytesOptions } from './packet-bytes.js';

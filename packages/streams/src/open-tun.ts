@@ -86,6 +86,14 @@ export interface OpenTunOptions
   txQueue?: TxQueuePolicy;
   /** Microseconds a consumer that caught up polls the rings before it sleeps (0..1000, default 0; see idle-spin.ts). */
   spin?: number;
+  /**
+   * `readable.pipeTo(other.writable)` between this device and another opened by
+   * `openTun` runs in the queue workers, which write straight to the other
+   * device's fds (fused-pipe.ts). False keeps such pipes on the main thread
+   * (the plain Web Streams pipeTo). A pipe fuses only when both devices allow it.
+   * Default true.
+   */
+  fusePipes?: boolean;
 }
 
 /** Default of `retain`. */
@@ -101,7 +109,7 @@ const DEVICE_FIELDS = [
 const OTHER_FIELDS = [
   'builder', 'device', 'routes', 'queues', 'mode', 'copy', 'retain', 'timestamps', 'txQueue', 'rxSlots', 'txSlots',
   'rxPacketCapacity', 'txPacketCapacity', 'batchSize', 'maxBatch', 'handler', 'handlerData', 'handlerErrors',
-  'onHandlerError', 'affinity', 'statsInterval', 'spin',
+  'onHandlerError', 'affinity', 'statsInterval', 'spin', 'fusePipes',
 ] as const;
 const KNOWN = new Set<string>([...DEVICE_FIELDS, ...OTHER_FIELDS]);
 
@@ -157,6 +165,7 @@ export async function openTun(options: OpenTunOptions = {}): Promise<TunStreams>
   if (typeof spin !== 'number' || !(spin >= 0 && spin <= MAX_SPIN)) throw invalid(`spin must be a number of microseconds 0..${MAX_SPIN}, got ${String(spin)}`);
   const copy = booleanOption(options.copy, 'copy', false);
   const timestamps = booleanOption(options.timestamps, 'timestamps', true);
+  const fusePipes = booleanOption(options.fusePipes, 'fusePipes', true);
   const txQueue = options.txQueue ?? 'flow';
   if (txQueue !== 'flow' && txQueue !== 'packet') throw invalid(`txQueue must be 'flow' or 'packet', got ${String(txQueue)}`);
   const routes = options.routes ?? [];
@@ -189,5 +198,5 @@ export async function openTun(options: OpenTunOptions = {}): Promise<TunStreams>
     await set.close();
     throw err;
   }
-  return new TunStreams(set, { cursor: { copy, retain, maxBatch, timestamps, spin }, txQueue });
+  return new TunStreams(set, { cursor: { copy, retain, maxBatch, timestamps, spin }, txQueue, fusePipes });
 }

@@ -120,6 +120,27 @@ export class PacketCursor {
     }
   }
 
+  /**
+   * Makes packets available without waiting: true if some remain or a batch was
+   * ready in the rings (now taken), false otherwise or while a `fill()` is in
+   * progress (it owns the next batch). Throws the device's TunError once a
+   * failed queue is drained. Used by a fused pipe to empty the rings.
+   */
+  tryFill(): boolean {
+    if (this.position < this.count) return true;
+    if (this.closed || this.filling !== undefined) return false;
+    this.retire(this.retain);
+    const batch = this.reader.tryRead();
+    if (batch === null) return false;
+    this.take(batch);
+    return true;
+  }
+
+  /** True while a `fill()` is in progress (a consumer waits for packets). */
+  get busy(): boolean {
+    return this.filling !== undefined;
+  }
+
   /** Resolves once no fill is in progress. */
   async idle(): Promise<void> {
     while (this.filling !== undefined) await this.filling.then(ignore, ignore);

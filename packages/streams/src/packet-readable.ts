@@ -20,15 +20,24 @@
  * reader was waiting) are discarded: a stream cannot tell how far its reader
  * got. Async iteration of the device and `packets$` stop exactly after the
  * packet they last handed out.
+ *
+ * Piped into another device's writable, the stream's `pipeTo` hands the work to
+ * the queue workers (fused-pipe.ts).
  */
 import type { ConsumerGate, ConsumerLease } from './consumer-gate.js';
 import type { PacketCursor } from './packet-cursor.js';
 import type { Packet } from './packet.js';
+import { TunReadableStream, type PipeEnd } from './fused-pipe.js';
 
-/** A new readable over the device's `cursor`; `onEnd` runs once when it closes, errors or is cancelled. */
-export function packetReadable(cursor: PacketCursor, gate: ConsumerGate, onEnd: () => void): ReadableStream<Packet> {
+/**
+ * A new readable over the device's `cursor`; `onEnd` runs once when it closes,
+ * errors or is cancelled. Its `pipeTo` into another device's writable fuses
+ * (fused-pipe.ts); `device` describes this end.
+ */
+export function packetReadable(cursor: PacketCursor, gate: ConsumerGate, onEnd: () => void, device: PipeEnd): TunReadableStream {
   let lease: ConsumerLease | undefined;
   let ended = false;
+  let control: ReadableStreamDefaultController<Packet> | undefined;
   const abort = new AbortController();
   const end = (): void => {
     if (ended) return;
@@ -36,8 +45,11 @@ export function packetReadable(cursor: PacketCursor, gate: ConsumerGate, onEnd: 
     lease?.release();
     onEnd();
   };
-  return new ReadableStream<Packet>(
+  return new TunReadableStream(
     {
+      start: (controller) => {
+        control = controller;
+      },
       pull: async (controller) => {
         let more: boolean;
         try {
@@ -61,5 +73,15 @@ export function packetReadable(cursor: PacketCursor, gate: ConsumerGate, onEnd: 
       },
     },
     { highWaterMark: 0 },
+    device,
+    {
+      // High-water mark 0: desiredSize is minus the number of queued packets.
+      queued: () => Math.max(0, -(control?.desiredSize ?? 0)),
+      claim: () => {
+        lease ??= gate.claim('readable');
+      },
+      takeNow: () => cursor.next() ?? (cursor.tryFill() ? cursor.next() : undefined),
+      busy: () => cursor.busy,
+    },
   );
 }

@@ -24,6 +24,7 @@ import type { PacketBatch, QueueSet, QueueMode, QueueStats, StatTotals, BatchRea
 import { ConsumerGate, type ConsumerKind } from './consumer-gate.js';
 import { PacketCursor, type PacketCursorOptions } from './packet-cursor.js';
 import { packetReadable } from './packet-readable.js';
+import { registerWritable, type PipeEnd, type TunReadableStream } from './fused-pipe.js';
 import { batchReadable } from './batch-readable.js';
 import { packetObservable } from './packet-observable.js';
 import { PacketSink, type PacketSendOptions, type TxQueuePolicy, type WritablePacket } from './packet-sink.js';
@@ -50,6 +51,8 @@ export interface PacketIterationOptions {
 export interface TunStreamsConfig {
   cursor: PacketCursorOptions;
   txQueue: TxQueuePolicy;
+  /** Pipes between devices may run in the queue workers (fused-pipe.ts). Default true. */
+  fusePipes?: boolean;
 }
 
 /** An open device as Web Streams and RxJS; see the file comment. */
@@ -70,7 +73,8 @@ export class TunStreams implements AsyncDisposable, AsyncIterable<Packet> {
   private readonly cursor: PacketCursor;
   private discarded = 0;
   private readonly sink: PacketSink;
-  private currentReadable: ReadableStream<Packet> | undefined;
+  private currentReadable: TunReadableStream | undefined;
+  private readonly pipeEnd: PipeEnd;
   private currentBatches: ReadableStream<PacketBatch> | undefined;
   private currentWritable: WritableStream<WritablePacket> | undefined;
 
@@ -85,6 +89,20 @@ export class TunStreams implements AsyncDisposable, AsyncIterable<Packet> {
     this.retain = config.cursor.retain;
     this.sink = new PacketSink(queueSet.writer(0), config.txQueue);
     this.packets$ = packetObservable(this.cursor, this.gate);
+    const writer = queueSet.writer(0);
+    this.pipeEnd = {
+      queueSet,
+      fusePipes: config.fusePipes ?? true,
+      txDrained: () => {
+        this.sink.flush();
+        return writer.drained();
+      },
+    };
+  }
+
+  /** True when pipes between this device and another (`readable.pipeTo(other.writable)`) may run in the queue workers (`fusePipes`). */
+  get fusePipes(): boolean {
+    return this.pipeEnd.fusePipes;
   }
 
   /** Queues (worker threads) of the device. */
@@ -110,12 +128,14 @@ export class TunStreams implements AsyncDisposable, AsyncIterable<Packet> {
   /**
    * Received packets, one chunk per packet (object stream, high-water mark 0).
    * The same stream until it ends; then a fresh one. Ownership: packet-cursor.ts.
+   * `readable.pipeTo(other.writable)` between devices runs in the queue workers
+   * (fused-pipe.ts; `fusePipes`).
    */
-  get readable(): ReadableStream<Packet> {
+  get readable(): TunReadableStream {
     if (this.currentReadable === undefined) {
       const stream = packetReadable(this.cursor, this.gate, () => {
         if (this.currentReadable === stream) this.currentReadable = undefined;
-      });
+      }, this.pipeEnd);
       this.currentReadable = stream;
     }
     return this.currentReadable;
@@ -154,6 +174,7 @@ export class TunStreams implements AsyncDisposable, AsyncIterable<Packet> {
         }),
         new CountQueuingStrategy({ highWaterMark: 1 }),
       );
+      registerWritable(stream, this.pipeEnd);
       this.currentWritable = stream;
     }
     return this.currentWritable;

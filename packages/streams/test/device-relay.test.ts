@@ -12,6 +12,9 @@
  * Rows: keep mode (superpackets travel whole with their virtio header), split
  * mode (split on the way in, GRO-coalesced on the way out), an offload device
  * relaying to a plain one (superpackets split on egress), and two queues.
+ *
+ * The devices are opened with `fusePipes: false`, so the pipes really run on
+ * the main thread; fused-pipe-relay.test.ts runs the fused (in-worker) relay.
  */
 import t from 'tap';
 import { requireNetAdmin, createNetns, tcpBulkTransfer } from '@tunpipe/testkit';
@@ -41,12 +44,12 @@ for (const row of rows) {
     const nsB = createNetns(t, `srelayb${row.mode}`);
     const a = await openTunIn(nsA, {
       name: 'tpa0', ipv4: { address: '198.18.1.1', prefix: 24 }, routes: ['198.18.2.0/24'],
-      offload: true, mode: row.mode, queues: row.queues,
+      offload: true, mode: row.mode, queues: row.queues, fusePipes: false,
     });
     t.teardown(() => a.close());
     const b = await openTunIn(nsB, {
       name: 'tpb0', ipv4: { address: '198.18.2.1', prefix: 24 }, routes: ['198.18.1.0/24'],
-      offload: row.offloadB, mode: row.mode, queues: row.queues,
+      offload: row.offloadB, mode: row.mode, queues: row.queues, fusePipes: false,
     });
     t.teardown(() => b.close());
     const stop = new AbortController();
