@@ -712,11 +712,13 @@ export class QueueSet implements AsyncDisposable {
   private async shutdown(): Promise<void> {
     if (this.statsTimer !== undefined) clearInterval(this.statsTimer);
     // Workers of other sets hold our fd numbers while they redirect into us: no fd
-    // closes before each of them has let go (rx-redirect.ts).
+    // closes before each of them has let go (rx-redirect.ts). Not awaited before
+    // our own workers are stopped: a source set closing at the same time lets go
+    // when its loops are left, which waits for nothing of ours.
     const closed = new TunError('ERR_TUN_CLOSED', 'the queue set is closed');
     for (const r of this.inbound) r.end('target', closed);
     for (const r of this.outbound) r.end('source', undefined);
-    await Promise.all([...this.inbound].map((r) => r.revoke()));
+    const released = Promise.all([...this.inbound].map((r) => r.revoke()));
     for (const w of this.writers) w.close();
     const all = this.slots.flat();
     for (const s of all) {
@@ -734,10 +736,12 @@ export class QueueSet implements AsyncDisposable {
       // Our loops are left: nothing writes to the targets of our redirects any more.
       for (const r of this.outbound) r.target.inbound.delete(r);
       this.outbound.clear();
+      await released;
       this.closeFds(all);
       await Promise.all(all.map((s) => s.exited));
     } finally {
       clearTimeout(grace);
+      await released; // never rejects (unredirect waits for a loop to be left instead)
       this.closeFds(all);
     }
     for (const d of this.devices) d.close();
