@@ -1,0 +1,107 @@
+/**
+ * `UringReads.fill`, the worker's io_uring read path, against a real TUN queue:
+ * one call reads every queued packet into consecutive slots in arrival order;
+ * reads that fill a whole slot (possibly cut short) are counted malformed and
+ * their slots reused by the packets after them (holes compacted); an empty
+ * queue ends the batch with QUEUE_EMPTY, not a wait; a failed read is `-errno`.
+ * Oracle: the sequence numbers the test wrote into each datagram.
+ */
+import t from 'tap';
+import { DeviceBuilder, IoUring, sys, constants as C } from '@tunpipe/core';
+import { requireNetAdmin, createNetns } from '@tunpipe/testkit';
+import { SlotRing } from '../src/slot-ring.js';
+import { Stat, STAT_BLOCK } from '../src/queue-stats.js';
+import { UringReads, QUEUE_EMPTY } from '../src/uring-reads.js';
+
+const SLOTS = 64;
+const CAPACITY = 256;
+/** IPv4 (20) + UDP (8) header bytes before the payload of each datagram. */
+const HEADERS = 28;
+
+/** struct sockaddr_in for 198.18.0.2:9, <netinet/in.h>. */
+function sockaddr(): Uint8Array {
+  const a = new Uint8Array(16);
+  const v = new DataView(a.buffer);
+  v.setUint16(0, C.AF_INET, true);
+  v.setUint16(2, 9, false);
+  a.set([198, 18, 0, 2], 4);
+  return a;
+}
+
+t.test('one fill reads the queue in order; oversized reads are holes the next packets fill', async (t) => {
+  if (!requireNetAdmin(t)) return;
+  const ns = createNetns(t, 'uringrd');
+  ns.disableIpv6Sync(); // only the test's datagrams in the queue
+  let dev;
+  let sock: number;
+  {
+    using _ = ns.enter();
+    dev = new DeviceBuilder().name('tpur0').ipv4('198.18.0.1', 24).build();
+    sock = sys.socket(C.AF_INET, 2 /* SOCK_DGRAM */ | C.SOCK_CLOEXEC, 0);
+  }
+  t.teardown(() => {
+    sys.close(sock);
+    dev.close();
+  });
+  t.ok(sock >= 0, 'UDP socket in the namespace');
+  const rx = SlotRing.create(SLOTS, CAPACITY);
+  const st = new Float64Array(STAT_BLOCK);
+  const reads = new UringReads(IoUring.open({ entries: SLOTS }), rx, dev.fd, false, st, 0);
+  t.teardown(() => reads.close());
+
+  t.equal(reads.fill(0, SLOTS), QUEUE_EMPTY, 'an empty queue: QUEUE_EMPTY at once (RWF_NOWAIT), no wait');
+  t.equal(reads.count, 0);
+
+  // 40 datagrams; every third one (seq 1, 4, 7, ...) is too big for a slot.
+  const to = sockaddr();
+  const big = (seq: number) => seq % 3 === 1;
+  const expected: number[] = [];
+  for (let seq = 0; seq < 40; seq++) {
+    const payload = new Uint8Array(big(seq) ? 400 : 36);
+    new DataView(payload.buffer).setUint32(0, seq, false);
+    t.equal(sys.sendto(sock, payload, payload.length, 0, to, 16), payload.length);
+    if (!big(seq)) expected.push(seq);
+  }
+  // As the worker does: fill from the head until a batch ends on the empty queue.
+  // The window starts small after the empty read above and doubles (4, 8, 16, ...).
+  const start = 60; // wraps around the ring end
+  let head = start;
+  let placed = 0;
+  let bytes = 0;
+  let calls = 0;
+  for (;;) {
+    const end = reads.fill(head, SLOTS - placed);
+    calls++;
+    placed += reads.count;
+    bytes += reads.bytes;
+    head += reads.count;
+    if (end === QUEUE_EMPTY) break;
+    t.equal(end, 0, 'a full window: maybe more');
+    if (calls > 10) break;
+  }
+  t.ok(calls <= 5, `${calls} fills (io_uring_enter calls) for 40 reads: the window grew`);
+  t.equal(placed, expected.length, `${expected.length} packets placed`);
+  t.equal(bytes, expected.length * 64, 'their bytes');
+  const seqs: number[] = [];
+  for (let i = 0; i < placed; i++) {
+    const s = (start + i) & rx.mask;
+    t.equal(rx.lengths[s], 64, `slot ${s}: a 64-byte packet`);
+    seqs.push(new DataView(rx.packets[s]!.buffer, rx.packets[s]!.byteOffset + HEADERS, 4).getUint32(0, false));
+  }
+  t.same(seqs, expected, 'in sending order, consecutive, no hole');
+  t.equal(st[Stat.rxReads], 40, 'rxReads: every completed read');
+  t.equal(st[Stat.malformed], 40 - expected.length, 'malformed: the oversized ones');
+
+  t.equal(reads.fill(0, SLOTS), QUEUE_EMPTY, 'drained');
+  t.equal(reads.count, 0);
+});
+
+t.test('a failed read is -errno (EBADF on an fd that is not open)', (t) => {
+  const fd = 999_999; // above any fd this process opens
+  const rx = SlotRing.create(8, CAPACITY);
+  const reads = new UringReads(IoUring.open({ entries: 8 }), rx, fd, false, new Float64Array(STAT_BLOCK), 0);
+  t.teardown(() => reads.close());
+  t.equal(reads.fill(0, 8), -C.EBADF);
+  t.equal(reads.count, 0);
+  t.end();
+});
