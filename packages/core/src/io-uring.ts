@@ -74,6 +74,11 @@ const SQE_USER_DATA_HI = 9;
 /** Setup flags tried first: SUBMIT_ALL (a failing SQE does not stop the rest), COOP_TASKRUN (no IPI for task work), SINGLE_ISSUER, CLAMP. */
 const PREFERRED_FLAGS = C.IORING_SETUP_SUBMIT_ALL | C.IORING_SETUP_COOP_TASKRUN | C.IORING_SETUP_SINGLE_ISSUER | C.IORING_SETUP_CLAMP;
 
+/** Zeroes an SQE's fields after user_data (buf_index, personality, splice_fd_in, addr3, pad): bytes 40..63. */
+function clearTail(q: Uint32Array, at: number): void {
+  for (let i = 10; i < SQE_BYTES / 4; i++) q[at + i] = 0;
+}
+
 /** Options of `IoUring.open`. */
 export interface IoUringOptions {
   /** Submission queue entries (rounded up to a power of two by the kernel; the CQ gets twice as many). Default 256. */
@@ -213,6 +218,7 @@ export class IoUring {
     q[at + SQE_RW_FLAGS] = rwFlags;
     q[at + SQE_USER_DATA_LO] = userData;
     q[at + SQE_USER_DATA_HI] = 0;
+    clearTail(q, at);
     return true;
   }
 
@@ -223,16 +229,22 @@ export class IoUring {
     const q = this.sqes;
     q[at + SQE_OPCODE_FLAGS] = C.IORING_OP_NOP | (sqeFlags << 8);
     q[at + SQE_FD] = 0xffffffff;
+    q[at + SQE_OFF_LO] = 0;
+    q[at + SQE_OFF_LO + 1] = 0;
+    q[at + SQE_ADDR_LO] = 0;
+    q[at + SQE_ADDR_LO + 1] = 0;
+    q[at + SQE_LEN] = 0;
+    q[at + SQE_RW_FLAGS] = 0;
     q[at + SQE_USER_DATA_LO] = userData;
     q[at + SQE_USER_DATA_HI] = 0;
+    clearTail(q, at);
     return true;
   }
 
-  /** u32 index of the next free SQE (clearing its unused fields), or -1 when the SQ is full. */
+  /** u32 index of the next free SQE (the caller writes every field), or -1 when the SQ is full. */
   private nextSqe(): number {
     if (this.queuedCount >= this.sqEntries) return -1;
     const at = ((this.sqTail & this.sqMask) * SQE_BYTES) / 4;
-    this.sqes.fill(0, at, at + SQE_BYTES / 4);
     this.sqTail = (this.sqTail + 1) >>> 0;
     this.queuedCount++;
     return at;
