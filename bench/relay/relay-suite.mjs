@@ -6,7 +6,8 @@
  *   vnet, plain, mqvnet   the C reference relay cfwd (-m vnet / plain / mqvnet, 2 queues)
  *   tp-keep, tp-keep-2q   tunpipe, in-worker forwarding, superpackets kept whole (relay.mjs)
  *   tp-split              tunpipe, superpackets split on the way in, GRO on the way out
- *   tp-streams            tunpipe streams only: a.readable.pipeTo(b.writable) and back
+ *   tp-streams            tunpipe streams only: a.readable.pipeTo(b.writable) and back (fused: in the workers)
+ *   tp-streams-main       the same with fusePipes: false (relay-pipe.mjs --unfused): through the main thread
  *   naive-fs              what Node offers without tunpipe: fs.read/fs.write (naive-fs-relay.mjs)
  *   appium                appium-ios-tuntap, the TUN addon on npm (if it installs here)
  *
@@ -32,7 +33,8 @@ export function relayModes(appiumDir) {
     { label: 'tp-keep', command: `${node} ${relay} --mode keep`, kind: 'tunpipe', title: 'tunpipe keep, 1 queue', counterpart: 'vnet', target: 0.9 },
     { label: 'tp-keep-2q', command: `${node} ${relay} --mode keep --queues 2`, kind: 'tunpipe', title: 'tunpipe keep, 2 queues', counterpart: 'mqvnet', target: 0.9 },
     { label: 'tp-split', command: `${node} ${relay} --mode split`, kind: 'tunpipe', title: 'tunpipe split + GRO', counterpart: 'plain', target: 2 },
-    { label: 'tp-streams', command: `${node} ${join(here, '..', 'streams', 'relay-pipe.mjs')} --mode keep`, kind: 'tunpipe', title: 'tunpipe streams pipeTo (keep)', counterpart: 'vnet', target: 0.8 },
+    { label: 'tp-streams', command: `${node} ${join(here, '..', 'streams', 'relay-pipe.mjs')} --mode keep`, kind: 'tunpipe', title: 'tunpipe streams pipeTo (keep, fused)', counterpart: 'vnet', target: 0.8 },
+    { label: 'tp-streams-main', command: `${node} ${join(here, '..', 'streams', 'relay-pipe.mjs')} --mode keep --unfused`, kind: 'tunpipe', title: 'tunpipe streams pipeTo (keep, main thread)', counterpart: 'vnet' },
     { label: 'naive-fs', command: `${node} ${join(here, 'naive-fs-relay.mjs')}`, kind: 'node', title: 'Node fs.read/fs.write (naive)', counterpart: 'plain' },
   ];
   if (appiumDir) {

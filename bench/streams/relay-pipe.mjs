@@ -10,7 +10,16 @@
  * then prints both devices' counters to stderr and exits (well within 5 s).
  *
  *   node bench/streams/relay-pipe.mjs [--mode keep|split] [--queues N] [--offload on|off] [--copy]
- *                                     [--affinity none|spread|apart] [--spin MICROS]
+ *                                     [--affinity none|spread|apart] [--spin MICROS] [--unfused]
+ *
+ * By default both pipes are fused (packages/streams/src/fused-pipe.ts): the
+ * queue workers of each device write its packets straight to the other's fds,
+ * as `pipeTo` does between two tunpipe devices. --unfused opens the devices
+ * with `fusePipes: false`, so both pipes run on the main thread (the plain Web
+ * Streams pipeTo: worker → RX ring → main thread → TX ring → worker). The path
+ * that ran is printed to stderr at the end (`path fused|standard`, with the
+ * `piped` counter: packets the workers carried, and `delivered`/`sent`: packets
+ * that crossed the main thread).
  *
  * keep (default): offload devices, superpackets cross the main thread whole
  * with their virtio header (the counterpart of `cfwd -m vnet`); split: cut into
@@ -32,6 +41,7 @@ const { values } = parseArgs({
     copy: { type: 'boolean', default: false },
     affinity: { type: 'string', default: 'none' },
     spin: { type: 'string', default: '0' },
+    unfused: { type: 'boolean', default: false },
   },
 });
 const options = {
@@ -40,6 +50,7 @@ const options = {
   offload: values.offload !== 'off',
   copy: values.copy,
   timestamps: false,
+  fusePipes: !values.unfused,
   ...(Number(values.spin) > 0 ? { spin: Number(values.spin) } : {}),
 };
 const pin = (cpu) => (values.affinity === 'apart' ? () => cpu : values.affinity);
@@ -49,8 +60,14 @@ const stop = new AbortController();
 const ended = (dir) => (err) => {
   if (!stop.signal.aborted) process.stderr.write(`relay-pipe: ${dir} ended: ${err?.code ?? ''} ${err?.message ?? err}\n`);
 };
-const ab = a.readable.pipeTo(b.writable, { signal: stop.signal }).catch(ended('A->B'));
-const ba = b.readable.pipeTo(a.writable, { signal: stop.signal }).catch(ended('B->A'));
+const readA = a.readable;
+const readB = b.readable;
+const ab = readA.pipeTo(b.writable, { signal: stop.signal }).catch(ended('A->B'));
+const ba = readB.pipeTo(a.writable, { signal: stop.signal }).catch(ended('B->A'));
+// Fusing takes a few milliseconds (hold, drain, switch): report READY once both pipes run their final path.
+for (let waited = 0; !values.unfused && waited < 1000 && (readA.pipePath !== 'fused' || readB.pipePath !== 'fused'); waited++) {
+  await new Promise((r) => setTimeout(r, 1));
+}
 process.stdout.write('READY\n');
 
 let stopping = false;
@@ -58,11 +75,13 @@ async function shutdown() {
   if (stopping) return;
   stopping = true;
   const timer = setTimeout(() => process.exit(1), 4000);
+  const paths = [readA.pipePath, readB.pipePath];
   stop.abort();
-  for (const [name, tun] of [['A', a], ['B', b]]) {
+  for (const [name, tun, path] of [['A', a, paths[0]], ['B', b, paths[1]]]) {
     const s = tun.stats();
     process.stderr.write(
-      `relay-pipe: ${name}: rx ${s.rxPackets} pkts ${s.rxBytes} B in ${s.rxBatches} batches, delivered ${s.delivered} ` +
+      `relay-pipe: ${name}: path ${path} (fusePipes ${tun.fusePipes}), piped ${s.piped}, ` +
+        `rx ${s.rxPackets} pkts ${s.rxBytes} B in ${s.rxBatches} batches, delivered ${s.delivered} ` +
         `in ${s.deliveredBatches} batches, sent ${s.sent} (ring full ${s.sendRingFull}), tx ${s.txPackets} writes, ` +
         `split ${s.superpackets}->${s.segments}, gro merged ${s.groMerged}, gso split ${s.gsoSplit}, ` +
         `ringFull ${s.ringFull}, txErrors ${s.txErrors}, wakeups ${s.wakeups}\n`,
