@@ -36,6 +36,14 @@ static double now(void)
 	return t.tv_sec + t.tv_nsec / 1e9;
 }
 
+/* CPU time of the calling thread, ns. */
+static double cpu_ns(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+	return t.tv_sec * 1e9 + t.tv_nsec;
+}
+
 static int drain(const char *name, long count)
 {
 	struct ifreq ifr;
@@ -53,7 +61,7 @@ static int drain(const char *name, long count)
 
 	static unsigned char buf[65536];
 	long n = 0;
-	double t0 = 0, t1 = 0, deadline = now() + 30;
+	double t0 = 0, t1 = 0, c0 = 0, deadline = now() + 30;
 	struct pollfd p = { .fd = fd, .events = POLLIN };
 	while (n < count && now() < deadline) {
 		ssize_t r = read(fd, buf, sizeof(buf));
@@ -63,12 +71,14 @@ static int drain(const char *name, long count)
 			perror("read");
 			return 1;
 		}
-		if (n == 0) t0 = now();
+		if (n == 0) { t0 = now(); c0 = cpu_ns(); }
 		n++;
 		t1 = now();
 	}
 	double secs = t1 - t0;
-	printf("{\"packets\":%ld,\"seconds\":%.6f,\"pps\":%.0f}\n", n, secs, n > 1 ? (n - 1) / secs : 0);
+	double per = n > 1 ? (cpu_ns() - c0) / (n - 1) : 0; /* one thread: it is the whole process */
+	printf("{\"packets\":%ld,\"seconds\":%.6f,\"pps\":%.0f,\"workerNsPerPacket\":%.0f,\"processNsPerPacket\":%.0f}\n",
+	       n, secs, n > 1 ? (n - 1) / secs : 0, per, per);
 	return 0;
 }
 

@@ -11,10 +11,18 @@
  * (routed into the device nobody reads yet); the drainer gets `go N` and reads
  * them, timing from its first packet to its last.
  *
+ * The C loop, the koffi loop and the worker drainers also report the CPU time
+ * per packet of the thread that reads (CLOCK_THREAD_CPUTIME_ID, process.cpuUsage,
+ * the worker's /proc/self/task/TID/schedstat) and of the whole process; `cpuRatio`
+ * is the C loop's reader CPU per packet over the drainer's (what the pps ratio
+ * would be if both were CPU-bound), steadier than pps on a shared machine.
+ *
  * Drainers (the `via` names):
  *   c         cdrain.c: one read() per packet, poll() only when empty (the reference)
  *   worker    node-drain.mjs: a linux-mq queue worker reads batches into its RX ring,
- *             the main thread takes them with BatchReader.tryRead()/read()
+ *             the main thread takes them with BatchReader.tryRead()/read();
+ *             reads 'auto' (io_uring: one io_uring_enter per batch of reads)
+ *   worker-syscall  the same with reads 'syscall' (one read(2) per packet)
  *   batches   ../streams/stream-drain.mjs via `tun.batches` (a chunk per batch)
  *   readable  ../streams/stream-drain.mjs via `tun.readable` (a chunk per packet)
  *   rxjs      ../streams/stream-drain.mjs via a subscription to `tun.packets$`
@@ -40,7 +48,8 @@ const PAYLOAD = 36; // 20 IP + 8 UDP + 36 = 64-byte packets
 /** Every drainer: its label and the command (after `ip netns exec NS`) for (cdrain, packets, rxSlots). */
 export const DRAINERS = {
   c: { label: 'C read loop', command: (cdrain, n) => [cdrain, 'drain', DEV, n] },
-  worker: { label: 'linux-mq worker rings', command: (_, n, slots) => [process.execPath, join(here, 'node-drain.mjs'), DEV, n, slots] },
+  worker: { label: 'linux-mq worker rings', command: (_, n, slots) => [process.execPath, join(here, 'node-drain.mjs'), DEV, n, slots, 'auto'] },
+  'worker-syscall': { label: 'worker rings, read(2)', command: (_, n, slots) => [process.execPath, join(here, 'node-drain.mjs'), DEV, n, slots, 'syscall'] },
   batches: { label: 'tun.batches', command: (_, n, slots) => [process.execPath, streamsDrain, DEV, n, 'batches', slots] },
   readable: { label: 'tun.readable', command: (_, n, slots) => [process.execPath, streamsDrain, DEV, n, 'readable', slots] },
   rxjs: { label: 'tun.packets$ (RxJS)', command: (_, n, slots) => [process.execPath, streamsDrain, DEV, n, 'rxjs', slots] },
@@ -116,15 +125,20 @@ export async function drainSuite({ reps = 3, packets = 262144, rxSlots = 1024, v
     const loadBefore = loadavg();
     log(`drain: ${packets} x 64 B, ${reps} reps, drainers ${order.join(', ')}; load before ${loadBefore}`);
     const pps = Object.fromEntries(order.map((v) => [v, []]));
+    const cpu = Object.fromEntries(order.map((v) => [v, { worker: [], process: [] }]));
     for (let r = 1; r <= reps; r++) {
       for (const via of order) {
         const res = await drainOnce(via);
         pps[via].push(res.pps);
+        if (res.workerNsPerPacket !== undefined) cpu[via].worker.push(res.workerNsPerPacket);
+        if (res.processNsPerPacket !== undefined) cpu[via].process.push(res.processNsPerPacket);
         const extra = [
           res.batches !== undefined ? `${res.batches} batches` : '',
           res.workerBatches !== undefined ? `worker batches ${res.workerBatches}` : '',
           res.ringFull !== undefined ? `ring full ${res.ringFull}` : '',
           res.wakeups !== undefined ? `wakeups ${res.wakeups}` : '',
+          res.reads !== undefined ? `reads ${res.reads}` : '',
+          res.workerNsPerPacket !== undefined ? `reader CPU ${res.workerNsPerPacket} ns/pkt, process ${res.processNsPerPacket} ns/pkt` : '',
         ].filter(Boolean).join(', ');
         log(`rep ${r} ${DRAINERS[via].label.padEnd(24)} ${String(res.pps).padStart(8)} pps  (${res.packets} of ${res.queued} queued, ${res.dropped} dropped${extra ? `; ${extra}` : ''})`);
       }
@@ -134,12 +148,20 @@ export async function drainSuite({ reps = 3, packets = 262144, rxSlots = 1024, v
     for (const via of order) {
       const s = spread(pps[via]);
       results[via] = { label: DRAINERS[via].label, pps: pps[via], ...s, ratio: Number((s.median / c.median).toFixed(3)) };
+      if (cpu[via].worker.length > 0) {
+        results[via].workerNsPerPacket = spread(cpu[via].worker).median;
+        results[via].processNsPerPacket = spread(cpu[via].process).median;
+        // CPU per packet of the C loop over the reading thread's: the pps ratio a
+        // CPU-bound run would give, steadier than pps on a loaded machine.
+        if (cpu.c.worker.length > 0) results[via].cpuRatio = Number((spread(cpu.c.worker).median / results[via].workerNsPerPacket).toFixed(3));
+      }
     }
     const loadAfter = loadavg();
     log(`\nmedians over ${reps} (load after ${loadAfter}):`);
     for (const via of order) {
       const x = results[via];
-      log(`  ${x.label.padEnd(24)} ${String(x.median).padStart(8)} pps  [${x.min}-${x.max}]  ratio to C ${x.ratio.toFixed(3)}`);
+      const cpuText = x.workerNsPerPacket === undefined ? '' : `  CPU/pkt: reader ${x.workerNsPerPacket} ns (C/this ${x.cpuRatio.toFixed(3)}), process ${x.processNsPerPacket} ns`;
+      log(`  ${x.label.padEnd(24)} ${String(x.median).padStart(8)} pps  [${x.min}-${x.max}]  ratio to C ${x.ratio.toFixed(3)}${cpuText}`);
     }
     return { packets, reps, rxSlots, load: { before: loadBefore, after: loadAfter }, results };
   } finally {

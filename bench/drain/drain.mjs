@@ -7,11 +7,11 @@
  * ratio of each to the C loop of the same run. How: drain-suite.mjs.
  *
  *   node bench/drain/drain.mjs [--reps 3] [--packets 262144] [--rx-slots 1024]
- *                              [--via c,worker,batches,readable,rxjs,koffi] [--json FILE]
+ *                              [--via c,worker,worker-syscall,batches,readable,rxjs,koffi] [--json FILE]
  *
  * (`iterate` and `pipe` are two more streams consumers, off by default.)
  * Needs root and the built dist (`pnpm exec tsc -b`).
  */
 import { drainCommand } from './drain-suite.mjs';
 
-await drainCommand('c,worker,batches,readable,rxjs,koffi');
+await drainCommand('c,worker,worker-syscall,batches,readable,rxjs,koffi');
