@@ -68,10 +68,11 @@ export function relayTables(relay) {
 export function drainTable(drain) {
   if (!drain?.results) return '_No drain results in this run._';
   const targets = { worker: '≥ 0.8', batches: '≥ 0.7', readable: '≥ 0.5' };
-  const out = [`| drainer (${drain.packets} × 64 B, ${drain.reps} reps) | kpps, median [min–max] | ratio to C | target |`, '|---|---|---|---|'];
+  const out = [`| drainer (${drain.packets} × 64 B, ${drain.reps} reps) | kpps, median [min–max] | ratio to C | reader CPU ns/pkt (C/this) | target |`, '|---|---|---|---|---|'];
   for (const [via, r] of Object.entries(drain.results)) {
     const range = drain.reps > 1 ? ` [${fmtKpps(r.min)}–${fmtKpps(r.max)}]` : '';
-    out.push(`| ${r.label} | ${fmtKpps(r.median)}${range} | ${via === 'c' ? '1' : fmtRatio(r.ratio)} | ${targets[via] ?? ''} |`);
+    const cpu = r.workerNsPerPacket === undefined ? '' : `${r.workerNsPerPacket} (${via === 'c' ? '1' : fmtRatio(r.cpuRatio)})`;
+    out.push(`| ${r.label} | ${fmtKpps(r.median)}${range} | ${via === 'c' ? '1' : fmtRatio(r.ratio)} | ${cpu} | ${targets[via] ?? ''} |`);
   }
   out.push('', `Load average ${drain.load.before} before, ${drain.load.after} after.`);
   return out.join('\n');
