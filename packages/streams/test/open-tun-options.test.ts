@@ -24,6 +24,7 @@ t.test('table: options refused before any device exists', async (t) => {
     ['spin NaN', { spin: Number.NaN }, 'ERR_TUN_INVALID_ARGUMENT', /spin/],
     ['copy not boolean', { copy: 'yes' }, 'ERR_TUN_INVALID_ARGUMENT', /copy must be a boolean/],
     ['timestamps not boolean', { timestamps: 1 }, 'ERR_TUN_INVALID_ARGUMENT', /timestamps/],
+    ['fusePipes not boolean', { fusePipes: 'no' }, 'ERR_TUN_INVALID_ARGUMENT', /fusePipes must be a boolean/],
     ['unknown txQueue', { txQueue: 'random' }, 'ERR_TUN_INVALID_ARGUMENT', /txQueue/],
     ['routes not strings', { routes: [24] }, 'ERR_TUN_INVALID_ARGUMENT', /routes/],
     ['ipv4 not an object', { ipv4: '198.18.0.1/24' }, 'ERR_TUN_INVALID_ARGUMENT', /ipv4/],
