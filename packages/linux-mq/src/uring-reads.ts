@@ -30,7 +30,7 @@
  * packet, malformed or not), `malformed` the reads of r <= header or r >= slot
  * size. Nothing is allocated per packet.
  */
-import { IoUring, addressOf, isTunError, constants as C } from '@tunpipe/core';
+import { IoUring, addressOf, isTunError, constants as C, type IoUringOptions } from '@tunpipe/core';
 import { VIRTIO_NET_HDR_LEN } from '@tunpipe/offload';
 import { SLOT_VNET_HDR, type SlotRing } from './slot-ring.js';
 import { Stat } from './queue-stats.js';
@@ -102,12 +102,16 @@ export class UringReads {
    * Opens the ring for a queue worker: 'syscall' gives null; 'auto' gives null
    * when io_uring cannot be set up (ENOSYS, EPERM from io_uring_disabled or
    * seccomp, ENOMEM); 'io_uring' throws that error (ERR_TUN_IO_URING).
+   * `openRing` sets the ring up (tests stand in a refusing one).
    */
-  static open(reads: ReadsOption, rx: SlotRing, fd: number, vnet: boolean, batchSize: number, st: Float64Array, sb: number): UringReads | null {
+  static open(
+    reads: ReadsOption, rx: SlotRing, fd: number, vnet: boolean, batchSize: number, st: Float64Array, sb: number,
+    openRing: (options: IoUringOptions) => IoUring = IoUring.open,
+  ): UringReads | null {
     if (reads === 'syscall') return null;
     let ring: IoUring;
     try {
-      ring = IoUring.open({ entries: Math.min(Math.max(batchSize, MIN_WINDOW), rx.slots) });
+      ring = openRing({ entries: Math.min(Math.max(batchSize, MIN_WINDOW), rx.slots) });
     } catch (e) {
       if (reads === 'auto' && isTunError(e) && e.code === 'ERR_TUN_IO_URING') return null;
       throw e;

@@ -3,11 +3,12 @@
  * one call reads every queued packet into consecutive slots in arrival order;
  * reads that fill a whole slot (possibly cut short) are counted malformed and
  * their slots reused by the packets after them (holes compacted); an empty
- * queue ends the batch with QUEUE_EMPTY, not a wait; a failed read is `-errno`.
+ * queue ends the batch with QUEUE_EMPTY, not a wait; a failed read is `-errno`;
+ * `open` falls back to read(2) for 'auto' only when io_uring is refused.
  * Oracle: the sequence numbers the test wrote into each datagram.
  */
 import t from 'tap';
-import { DeviceBuilder, IoUring, sys, constants as C } from '@tunpipe/core';
+import { DeviceBuilder, IoUring, TunError, sys, constants as C } from '@tunpipe/core';
 import { requireNetAdmin, createNetns } from '@tunpipe/testkit';
 import { SlotRing } from '../src/slot-ring.js';
 import { Stat, STAT_BLOCK } from '../src/queue-stats.js';
@@ -103,5 +104,30 @@ t.test('a failed read is -errno (EBADF on an fd that is not open)', (t) => {
   t.teardown(() => reads.close());
   t.equal(reads.fill(0, 8), -C.EBADF);
   t.equal(reads.count, 0);
+  t.end();
+});
+
+t.test('open: which path each reads option gives, and the fallback when io_uring is refused', (t) => {
+  const rx = SlotRing.create(8, CAPACITY);
+  const st = new Float64Array(STAT_BLOCK);
+  const refused = (): IoUring => {
+    throw new TunError('ERR_TUN_IO_URING', 'io_uring_setup failed (EPERM)', { errno: C.EPERM, syscall: 'io_uring_setup' });
+  };
+  const broken = (): IoUring => {
+    throw new Error('not an io_uring refusal');
+  };
+  t.equal(UringReads.open('syscall', rx, 0, false, 8, st, 0, refused), null, "'syscall': no ring is even tried");
+  t.equal(UringReads.open('auto', rx, 0, false, 8, st, 0, refused), null, "'auto' + ERR_TUN_IO_URING: read(2)");
+  t.throws(() => UringReads.open('io_uring', rx, 0, false, 8, st, 0, refused), { code: 'ERR_TUN_IO_URING', errno: C.EPERM }, "'io_uring' + refusal: thrown");
+  t.throws(() => UringReads.open('auto', rx, 0, false, 8, st, 0, broken), { message: 'not an io_uring refusal' }, "'auto' does not swallow other errors");
+  let available = true;
+  try {
+    IoUring.open({ entries: 1 }).close();
+  } catch {
+    available = false;
+  }
+  const real = UringReads.open('auto', rx, 0, false, 8, st, 0);
+  t.equal(real instanceof UringReads, available, `'auto' with the real io_uring_setup: ${available ? 'io_uring' : 'read(2)'}`);
+  real?.close();
   t.end();
 });
