@@ -4,7 +4,8 @@
  *
  * ```
  *   0  DROP            the packet goes nowhere (counted as handlerDrops)
- *   1  PASS            to the main thread's RX ring (batches())
+ *   1  PASS            to the main thread's RX ring (batches()); while an RX redirect
+ *                      is active (QueueSet.redirectTo), out of its target device
  *   2  TX              back out of the device it came from (a reply)
  *  16+d FORWARD(d)     out of device d of the set, same queue index when attached
  * ```
