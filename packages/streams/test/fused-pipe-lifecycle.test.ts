@@ -15,7 +15,8 @@
  * - A closed: the pipe resolves and closes B's writable; B closed or either
  *   device deleted: the pipe rejects with the coded error;
  * - B closed under fused load: not one write lands on a reused fd number, and
- *   no fd or thread is left behind.
+ *   no fd or thread is left behind;
+ * - anything but a device writable (a plain sink, `pipeThrough`) is the standard pipe.
  */
 import t from 'tap';
 import { openSync, closeSync, fstatSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -287,4 +288,30 @@ for (const side of ['A', 'B'] as const) {
       t.not(a.readable, readA, 'A\'s readable was cancelled');
     }
   });
+}
+
+t.test('only a device writable fuses: a plain sink, or pipeThrough a TransformStream, is the standard pipe', async (t) => {
+  if (!requireNetAdmin(t)) return;
+  const { nsA, a, b } = await pair(t, 'plain');
+  const stop = new AbortController();
+  const readA = a.readable;
+  let sunk = 0;
+  const plain = readA.pipeTo(new WritableStream({ write: () => void sunk++ }), { signal: stop.signal }).catch((e: unknown) => e);
+  t.equal(readA.pipePath, 'standard', 'pipeTo(a plain WritableStream): standard');
+  await runPeerSend(nsA, 500);
+  t.ok(await until(() => sunk >= 500, 5000), `the sink got them (${sunk})`);
+  stop.abort();
+  await plain;
+  const through = a.readable.pipeThrough(new TransformStream()).pipeTo(b.writable, { signal: AbortSignal.timeout(60_000) }).catch((e: unknown) => e);
+  await runPeerSend(nsA, 500);
+  t.ok(await until(() => b.stats().sent >= 500, 5000), 'pipeThrough(TransformStream).pipeTo(b.writable): through the main thread');
+  t.equal(a.stats().piped, 0, 'nothing was piped in the workers');
+  await a.close();
+  await through;
+});
+
+/** Sends `count` datagrams from ns A towards B at 5000 pps and waits until the sender is done. */
+async function runPeerSend(nsA: Netns, count: number): Promise<void> {
+  const r = await nsA.exec('node', [peerPath('udp-burst'), '198.18.2.1', '9000', String(count), '1', '64', '5000'], { timeoutMs: 30_000 });
+  if (r.code !== 0) throw new Error(`udp-burst exited ${r.code}: ${r.stderr.trim()}`);
 }
