@@ -13,7 +13,7 @@
  * - an in-worker handler on A: its PASS verdicts are what the pipe forwards;
  * - the signal aborts it promptly; the streams are unlocked and usable after;
  * - A closed: the pipe resolves and closes B's writable; B closed or either
- *   device deleted: the pipe rejects with the coded error;
+ *   device gone (link or namespace deleted): the pipe rejects with the coded error;
  * - B closed under fused load: not one write lands on a reused fd number, and
  *   no fd or thread is left behind;
  * - anything but a device writable (a plain sink, `pipeThrough`) is the standard pipe.
@@ -265,21 +265,36 @@ t.test('B closed under fused load: the pipe rejects, A is cancelled, no write la
   t.ok((await settledThreadCount(threads0)) <= threads0, 'every worker thread exited');
 });
 
-for (const side of ['A', 'B'] as const) {
-  t.test(`${side}'s device deleted under fused load: the pipe rejects with ERR_TUN_DEVICE_GONE`, async (t) => {
+const goneRows = [
+  { side: 'A', how: 'link' },
+  { side: 'B', how: 'link' },
+  { side: 'A', how: 'netns' },
+  { side: 'B', how: 'netns' },
+] as const;
+for (const { side, how } of goneRows) {
+  const what = how === 'link' ? 'link deleted' : 'namespace deleted';
+  t.test(`${side}'s device gone under fused load (${what}): the pipe rejects with ERR_TUN_DEVICE_GONE`, async (t) => {
     if (!requireNetAdmin(t)) return;
-    const { nsA, nsB, a, b } = await pair(t, `gone${side.toLowerCase()}`);
+    const { nsA, nsB, a, b } = await pair(t, `gone${side.toLowerCase()}${how[0]}`);
+    // The queue fds pin the namespace they were opened in: to lose the device with
+    // a namespace, move it to another one first and delete that.
+    const away = how === 'netns' ? createNetns(t, `sflgone${side.toLowerCase()}x`) : undefined;
     sendUdp(t, nsA, 200_000, 30_000);
     const readA = a.readable;
     const writeB = b.writable;
     const piping = outcome(readA.pipeTo(writeB));
     t.ok(await until(() => a.stats().piped > 500, 10_000), 'fused and under load');
+    const [ns, ifname] = side === 'A' ? [nsA, 'tpa0'] : [nsB, 'tpb0'];
     const t0 = performance.now();
-    if (side === 'A') await nsA.ip('link', 'del', 'tpa0');
-    else await nsB.ip('link', 'del', 'tpb0');
+    if (away === undefined) {
+      await ns.ip('link', 'del', ifname);
+    } else {
+      await ns.ip('link', 'set', ifname, 'netns', away.name);
+      await away.delete();
+    }
     const { at, error } = await piping;
     const ms = at - t0;
-    t.ok(ms < PROMPT_MS + 1000, `settled ${ms.toFixed(1)} ms after the link was deleted`);
+    t.ok(ms < PROMPT_MS + 1000, `settled ${ms.toFixed(1)} ms after the ${what.split(' ')[0]} went`);
     t.match(error, { code: 'ERR_TUN_DEVICE_GONE' }, `rejected with ${side}'s coded error`);
     if (side === 'A') {
       t.not(b.writable, writeB, 'B\'s writable was aborted');
