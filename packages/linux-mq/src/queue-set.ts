@@ -112,11 +112,13 @@ export interface OpenQueuesOptions {
   execArgv?: readonly string[];
   /**
    * How workers read packets off the fd (no offload, or keep mode; split mode
-   * always uses read(2)): 'io_uring' submits a batch of reads with one
+   * always uses read(2)): 'io_uring' submits every batch of reads with one
    * io_uring_enter (fewer boundary crossings per packet), 'syscall' one read(2)
-   * per packet, 'auto' (default) io_uring when it can be set up (not ENOSYS, nor
-   * EPERM from io_uring_disabled or seccomp), else read(2). `workers()` says
-   * which ran. 'io_uring' throws ERR_TUN_IO_URING here when it is unavailable.
+   * per packet, 'auto' (default) reads bursts through io_uring and a few packets
+   * per wake-up with read(2) when a ring can be set up (not ENOSYS, nor EPERM
+   * from io_uring_disabled or seccomp), else read(2) only. `workers()` says
+   * whether a ring is in use. 'io_uring' throws ERR_TUN_IO_URING here when it
+   * is unavailable.
    */
   reads?: ReadsOption;
 }

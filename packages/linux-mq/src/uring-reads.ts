@@ -26,11 +26,18 @@
  * ns, so the window adapts: it doubles while batches come back full and shrinks
  * to twice the packets found when a batch ends on EAGAIN.
  *
+ * An io_uring_enter has a fixed cost (~1 µs here) and an io_uring read of an
+ * empty queue costs ~450 ns, more than a whole read(2) that fails with EAGAIN.
+ * So while the window is small (sparse traffic: a few packets per wake-up),
+ * reads are plain read(2) calls, exactly as on the syscall path; a window that
+ * keeps coming back full grows past SYSCALL_WINDOW and the burst continues
+ * through the ring.
+ *
  * Stats are those of the syscall path: `rxReads` counts completed reads (a
  * packet, malformed or not), `malformed` the reads of r <= header or r >= slot
  * size. Nothing is allocated per packet.
  */
-import { IoUring, addressOf, isTunError, constants as C, type IoUringOptions } from '@tunpipe/core';
+import { IoUring, addressOf, isTunError, sys, errno, constants as C, type IoUringOptions } from '@tunpipe/core';
 import { VIRTIO_NET_HDR_LEN } from '@tunpipe/offload';
 import { SLOT_VNET_HDR, type SlotRing } from './slot-ring.js';
 import { Stat } from './queue-stats.js';
@@ -46,6 +53,9 @@ export type ReadPath = 'io_uring' | 'syscall';
  * packet, the next submits two (one likely EAGAIN, ~400 ns of kernel time).
  */
 const MIN_WINDOW = 2;
+
+/** Windows up to this size are read with read(2) in 'auto' mode: too few reads to pay for a ring round trip. */
+export const SYSCALL_WINDOW = 8;
 
 /** `fill()` result: the batch ended on an empty queue (EAGAIN). Errors are `-errno`; 0 means there may be more. */
 export const QUEUE_EMPTY = 1;
@@ -69,16 +79,20 @@ export class UringReads {
   private readonly addrs: Float64Array;
   /** Per slot: offset of that byte in `rx.bytes`. */
   private readonly offsets: Int32Array;
+  /** Per slot: the view read(2) fills (same first byte as `addrs`). */
+  private readonly views: Uint8Array[];
   /** Per window position: the read's result (filled from CQEs by user_data). */
   private readonly results: Int32Array;
   private readonly most: number;
+  private readonly syscallWindow: number;
   private window: number;
 
   /**
    * Reads for the queue `fd` into `rx`; `vnet`: each read starts with a
    * virtio_net_hdr kept in the slot's header area. `st`/`sb`: the queue's stats block.
+   * Windows up to `syscallWindow` reads use read(2) (0: always the ring).
    */
-  constructor(ring: IoUring, rx: SlotRing, fd: number, vnet: boolean, st: Float64Array, sb: number) {
+  constructor(ring: IoUring, rx: SlotRing, fd: number, vnet: boolean, st: Float64Array, sb: number, syscallWindow = SYSCALL_WINDOW) {
     this.ring = ring;
     this.rx = rx;
     this.fd = fd;
@@ -89,6 +103,7 @@ export class UringReads {
     this.sb = sb;
     const base = addressOf(rx.bytes);
     const views = vnet ? rx.frames : rx.packets;
+    this.views = views;
     this.addrs = new Float64Array(rx.slots);
     this.offsets = new Int32Array(rx.slots);
     for (let s = 0; s < rx.slots; s++) {
@@ -98,20 +113,24 @@ export class UringReads {
     }
     this.most = Math.min(ring.sqEntries, rx.slots);
     this.results = new Int32Array(this.most);
-    this.window = this.most;
+    this.syscallWindow = syscallWindow;
+    this.window = MIN_WINDOW;
   }
 
   /**
    * Opens the ring for a queue worker: 'syscall' gives null; 'auto' gives null
    * when io_uring cannot be set up (ENOSYS, EPERM from io_uring_disabled or
-   * seccomp, ENOMEM); 'io_uring' throws that error (ERR_TUN_IO_URING).
-   * `openRing` sets the ring up (tests stand in a refusing one).
+   * seccomp, ENOMEM), or when batches are too small for the ring ever to be
+   * used; 'io_uring' throws that error (ERR_TUN_IO_URING) and reads every
+   * window through the ring. `openRing` sets the ring up (tests stand in a
+   * refusing one).
    */
   static open(
     reads: ReadsOption, rx: SlotRing, fd: number, vnet: boolean, batchSize: number, st: Float64Array, sb: number,
     openRing: (options: IoUringOptions) => IoUring = IoUring.open,
   ): UringReads | null {
     if (reads === 'syscall') return null;
+    if (reads === 'auto' && Math.min(batchSize, rx.slots) <= SYSCALL_WINDOW) return null;
     let ring: IoUring;
     try {
       ring = openRing({ entries: Math.min(Math.max(batchSize, MIN_WINDOW), rx.slots) });
@@ -119,7 +138,7 @@ export class UringReads {
       if (reads === 'auto' && isTunError(e) && e.code === 'ERR_TUN_IO_URING') return null;
       throw e;
     }
-    return new UringReads(ring, rx, fd, vnet, st, sb);
+    return new UringReads(ring, rx, fd, vnet, st, sb, reads === 'io_uring' ? 0 : SYSCALL_WINDOW);
   }
 
   /**
@@ -130,6 +149,64 @@ export class UringReads {
    * failed read (packets read before and after it are still in `count`).
    */
   fill(start: number, limit: number): number {
+    return this.window <= this.syscallWindow ? this.fillBySyscall(start, limit) : this.fillByRing(start, limit);
+  }
+
+  /** `fill` with read(2) calls, up to the window: the tail costs one EAGAIN read. */
+  private fillBySyscall(start: number, limit: number): number {
+    const k = limit < this.window ? limit : this.window;
+    const rx = this.rx;
+    const mask = rx.mask;
+    const views = this.views;
+    const hdr = this.hdr;
+    const capacity = this.capacity;
+    const lengths = rx.lengths;
+    const meta = rx.meta;
+    let n = 0;
+    let bytes = 0;
+    let reads = 0;
+    let malformed = 0;
+    let end = 0;
+    while (n < k) {
+      const s = (start + n) & mask;
+      const r = sys.read(this.fd, views[s]!, capacity);
+      if (r < 0) {
+        const e = errno();
+        if (e === C.EAGAIN) {
+          end = QUEUE_EMPTY;
+          break;
+        }
+        if (e === C.EINTR) continue;
+        end = -e;
+        break;
+      }
+      reads++;
+      if (r <= hdr || r >= capacity) {
+        malformed++; // the slot is reused by the next read
+        continue;
+      }
+      const len = r - hdr;
+      lengths[s] = len;
+      meta[s] = this.flag;
+      bytes += len;
+      n++;
+    }
+    this.st[this.sb + Stat.rxReads] += reads;
+    if (malformed > 0) this.st[this.sb + Stat.malformed] += malformed;
+    this.count = n;
+    this.bytes = bytes;
+    this.adapt(end === QUEUE_EMPTY, n, k);
+    return end;
+  }
+
+  /** Grows the window while the queue fills it, shrinks it to twice what an emptied queue held. */
+  private adapt(emptied: boolean, n: number, k: number): void {
+    if (emptied) this.window = Math.max(MIN_WINDOW, 2 * n);
+    else if (k === this.window) this.window = Math.min(this.most, 2 * this.window);
+  }
+
+  /** `fill` through the ring: one io_uring_enter for the whole window. */
+  private fillByRing(start: number, limit: number): number {
     const ring = this.ring;
     const rx = this.rx;
     const mask = rx.mask;
@@ -197,9 +274,7 @@ export class UringReads {
     if (malformed > 0) st[sb + Stat.malformed] += malformed;
     this.count = n;
     this.bytes = bytes;
-    // Adapt the window: grow while the queue keeps up, shrink to what it held.
-    if (empty) this.window = Math.max(MIN_WINDOW, 2 * n);
-    else if (k === this.window) this.window = Math.min(this.most, 2 * this.window);
+    this.adapt(empty, n, k);
     if (failure !== 0) return failure;
     return empty ? QUEUE_EMPTY : 0;
   }

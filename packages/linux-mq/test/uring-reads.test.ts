@@ -12,7 +12,7 @@ import { DeviceBuilder, IoUring, TunError, addressOf, sys, constants as C } from
 import { requireNetAdmin, createNetns } from '@tunpipe/testkit';
 import { SlotRing } from '../src/slot-ring.js';
 import { Stat, STAT_BLOCK } from '../src/queue-stats.js';
-import { UringReads, QUEUE_EMPTY } from '../src/uring-reads.js';
+import { UringReads, QUEUE_EMPTY, SYSCALL_WINDOW } from '../src/uring-reads.js';
 
 const SLOTS = 64;
 const CAPACITY = 256;
@@ -29,9 +29,14 @@ function sockaddr(): Uint8Array {
   return a;
 }
 
-t.test('one fill reads the queue in order; oversized reads are holes the next packets fill', async (t) => {
+const WINDOWS = [
+  { label: 'ring only', syscallWindow: 0 },
+  { label: `read(2) up to a window of ${SYSCALL_WINDOW}, then the ring`, syscallWindow: SYSCALL_WINDOW },
+];
+
+for (const { label, syscallWindow } of WINDOWS) t.test(`${label}: fills read the queue in order; oversized reads are holes the next packets fill`, async (t) => {
   if (!requireNetAdmin(t)) return;
-  const ns = createNetns(t, 'uringrd');
+  const ns = createNetns(t, `uringrd${syscallWindow}`);
   ns.disableIpv6Sync(); // only the test's datagrams in the queue
   let dev;
   let sock: number;
@@ -47,7 +52,7 @@ t.test('one fill reads the queue in order; oversized reads are holes the next pa
   t.ok(sock >= 0, 'UDP socket in the namespace');
   const rx = SlotRing.create(SLOTS, CAPACITY);
   const st = new Float64Array(STAT_BLOCK);
-  const reads = new UringReads(IoUring.open({ entries: SLOTS }), rx, dev.fd, false, st, 0);
+  const reads = new UringReads(IoUring.open({ entries: SLOTS }), rx, dev.fd, false, st, 0, syscallWindow);
   t.teardown(() => reads.close());
 
   t.equal(reads.fill(0, SLOTS), QUEUE_EMPTY, 'an empty queue: QUEUE_EMPTY at once (RWF_NOWAIT), no wait');
@@ -80,7 +85,7 @@ t.test('one fill reads the queue in order; oversized reads are holes the next pa
     t.equal(end, 0, 'a full window: maybe more');
     if (calls > 10) break;
   }
-  t.ok(calls <= 6, `${calls} fills (io_uring_enter calls) for 40 reads: the window grew (2, 4, 8, ...)`);
+  t.ok(calls <= 6, `${calls} fill calls for 40 reads: the window grew (2, 4, 8, ...)`);
   t.equal(placed, expected.length, `${expected.length} packets placed`);
   t.equal(bytes, expected.length * 64, 'their bytes');
   const seqs: number[] = [];
@@ -114,7 +119,7 @@ t.test('one fill reads the queue in order; oversized reads are holes the next pa
 t.test('a failed read is -errno (EBADF on an fd that is not open)', (t) => {
   const fd = 999_999; // above any fd this process opens
   const rx = SlotRing.create(8, CAPACITY);
-  const reads = new UringReads(IoUring.open({ entries: 8 }), rx, fd, false, new Float64Array(STAT_BLOCK), 0);
+  const reads = new UringReads(IoUring.open({ entries: 8 }), rx, fd, false, new Float64Array(STAT_BLOCK), 0, 0);
   t.teardown(() => reads.close());
   t.equal(reads.fill(0, 8), -C.EBADF);
   t.equal(reads.count, 0);
@@ -131,16 +136,18 @@ t.test('open: which path each reads option gives, and the fallback when io_uring
     throw new Error('not an io_uring refusal');
   };
   t.equal(UringReads.open('syscall', rx, 0, false, 8, st, 0, refused), null, "'syscall': no ring is even tried");
-  t.equal(UringReads.open('auto', rx, 0, false, 8, st, 0, refused), null, "'auto' + ERR_TUN_IO_URING: read(2)");
+  t.equal(UringReads.open('auto', SlotRing.create(64, CAPACITY), 0, false, 64, st, 0, refused), null, "'auto' + ERR_TUN_IO_URING: read(2)");
   t.throws(() => UringReads.open('io_uring', rx, 0, false, 8, st, 0, refused), { code: 'ERR_TUN_IO_URING', errno: C.EPERM }, "'io_uring' + refusal: thrown");
-  t.throws(() => UringReads.open('auto', rx, 0, false, 8, st, 0, broken), { message: 'not an io_uring refusal' }, "'auto' does not swallow other errors");
+  t.throws(() => UringReads.open('auto', SlotRing.create(64, CAPACITY), 0, false, 64, st, 0, broken), { message: 'not an io_uring refusal' }, "'auto' does not swallow other errors");
   let available = true;
   try {
     IoUring.open({ entries: 1 }).close();
   } catch {
     available = false;
   }
-  const real = UringReads.open('auto', rx, 0, false, 8, st, 0);
+  t.equal(UringReads.open('auto', rx, 0, false, SYSCALL_WINDOW, st, 0), null, "'auto' with batches too small for the ring: read(2)");
+  const big = SlotRing.create(64, CAPACITY);
+  const real = UringReads.open('auto', big, 0, false, 64, st, 0);
   t.equal(real instanceof UringReads, available, `'auto' with the real io_uring_setup: ${available ? 'io_uring' : 'read(2)'}`);
   real?.close();
   t.end();
