@@ -3,6 +3,7 @@
  * `pnpm bench`: every benchmark suite, one after another (never part of `npm test`).
  *
  *   pnpm bench [--quick] [--suite offload,drain,relay,memory] [--reps N] [--duration S]
+ *              [--relays vnet,tp-keep,...] [--tests tcp1,tcp4,...]
  *
  * offload  per-core micro-benchmarks of @tunpipe/offload (checksum, split, GRO, split+GRO CPU)
  * drain    256k queued 64-byte packets read by a C loop, linux-mq worker rings,
@@ -13,7 +14,9 @@
  *
  * --quick: 1 repetition of every suite, 3 s per relay test (--reps and --duration
  * override the repetitions of drain and relay and the seconds per relay/memory test;
- * defaults 3 and 10). drain, relay and
+ * defaults 3 and 10). --relays and --tests run a subset of the relay suite (labels in
+ * relay/relay-suite.mjs; a relay's C counterpart is added when missing, so every
+ * ratio still compares figures of one run). drain, relay and
  * memory need root (they create devices in private namespaces). A run that includes
  * relay or memory holds /tmp/tp-relay-bench.lock from start to end (run.sh uses
  * fixed names; other sessions' harness runs take the same lock).
@@ -42,6 +45,8 @@ const { values } = parseArgs({
     suite: { type: 'string', default: SUITES.join(',') },
     reps: { type: 'string' },
     duration: { type: 'string' },
+    relays: { type: 'string' },
+    tests: { type: 'string' },
   },
 });
 const quick = values.quick;
@@ -88,7 +93,8 @@ delete machine.lscpu;
 const results = {
   version: 1,
   command: ['pnpm bench', quick ? '--quick' : '', values.suite !== SUITES.join(',') ? `--suite ${values.suite}` : '',
-    values.reps ? `--reps ${values.reps}` : '', values.duration ? `--duration ${values.duration}` : ''].filter(Boolean).join(' '),
+    values.reps ? `--reps ${values.reps}` : '', values.duration ? `--duration ${values.duration}` : '',
+    values.relays ? `--relays ${values.relays}` : '', values.tests ? `--tests ${values.tests}` : ''].filter(Boolean).join(' '),
   quick,
   started: new Date().toISOString(),
   finished: null,
@@ -136,7 +142,8 @@ const suite = {
     return code === 0 ? JSON.parse(readFileSync(json, 'utf8')) : { error: `exit ${code}` };
   },
   async relay() {
-    const r = await relaySuite({ quick, reps, duration, outDir, log });
+    const list = (v) => (v === undefined ? undefined : v.split(',').map((x) => x.trim()).filter(Boolean));
+    const r = await relaySuite({ quick, reps, duration, outDir, log, only: list(values.relays), tests: list(values.tests) });
     if (r.tests.length) writeFileSync(join(outDir, 'relay.svg'), relayRatioSvg(r));
     return r;
   },

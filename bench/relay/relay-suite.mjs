@@ -64,21 +64,50 @@ export function relayRatios(stats, modes) {
   return out;
 }
 
+/** Every test of the suite, in run order. */
+export const RELAY_TESTS = ['tcp1', 'tcp4', 'tcp1v6', 'udpmm64'];
+
+/**
+ * The relays named in `only` (labels; all when undefined), plus `vnet` (the
+ * chart's baseline) and each one's C counterpart, in suite order; throws on an
+ * unknown label.
+ */
+export function selectModes(modes, only) {
+  if (only === undefined) return modes;
+  const byLabel = new Map(modes.map((m) => [m.label, m]));
+  const keep = new Set(['vnet']);
+  for (const label of only) {
+    const m = byLabel.get(label);
+    if (m === undefined) throw new Error(`relay: unknown relay ${label} (${[...byLabel.keys()].join(', ')})`);
+    keep.add(label);
+    if (m.counterpart) keep.add(m.counterpart);
+  }
+  return modes.filter((m) => keep.has(m.label));
+}
+
+/** The tests named in `tests` (all when undefined), in suite order; throws on an unknown name. */
+export function selectTests(tests) {
+  if (tests === undefined) return RELAY_TESTS;
+  for (const t of tests) if (!RELAY_TESTS.includes(t)) throw new Error(`relay: unknown test ${t} (${RELAY_TESTS.join(', ')})`);
+  return RELAY_TESTS.filter((t) => tests.includes(t));
+}
+
 /**
  * Runs the suite: `reps` repetitions of `duration` s per relay and test (`quick`
  * also shortens the harness's wait for a quiet machine to 5 s). Resolves with
  * `{ command, env, modes, tests, header, stats, ratios, appium, exitCode }`.
+ * `only` (relay labels) and `tests` (test names) run a subset: selectModes/selectTests.
  */
-export async function relaySuite({ quick = false, reps = 3, duration = 10, outDir, log }) {
+export async function relaySuite({ quick = false, reps = 3, duration = 10, outDir, log, only, tests }) {
   const appium = ensureAppiumTuntap();
   log(appium.ok
     ? `relay: appium-ios-tuntap ${appium.version} loads (${appium.native}; ${appium.prebuild})`
     : `relay: appium-ios-tuntap unavailable: ${appium.error}`);
-  const modes = relayModes(appium.ok ? appium.dir : null);
+  const modes = selectModes(relayModes(appium.ok ? appium.dir : null), only);
   const env = {
     REPS: String(reps),
     DURATION: String(duration),
-    TESTS: 'tcp1 tcp4 tcp1v6 udpmm64',
+    TESTS: selectTests(tests).join(' '),
     MQ_QUEUES: '2',
     QUIET_WAIT_S: quick ? '5' : '30',
     OUT: join(outDir, 'relay'),
