@@ -3,13 +3,11 @@
  * fd and thread counts must come back exactly, and so must the array buffers
  * (SharedArrayBuffer rings, packet buffers), within a little slack.
  *
- * RSS only within a bound: memory the worker threads freed stays with the C
- * allocator's per-thread arenas (glibc keeps up to 8 per CPU; malloc_trim(0)
- * gives back only part of it). Measured on a 2-vCPU box, RSS after each closed
- * relay (8 workers under load) climbs for the first ~5 relay lifetimes while
- * the arenas fill, then levels off about 100 MiB above the start (14 lifetimes:
- * 81, 101, 122, 137, 148, 147, 155, 151, 160, 161, 165, 172, 166, 158 MiB);
- * hence a bound, not the baseline.
+ * RSS is judged by memory-map.ts (see README.md): RSS in use (net of what
+ * glibc's arenas and V8 keep free) must come back to its post-warm-up value;
+ * raw RSS only within a bound, because glibc keeps memory the exited worker
+ * threads freed at the top of their arenas (a trim threshold that grows with
+ * the largest mmap'd buffer freed; malloc_trim does not touch those tops).
  */
 import { readFile } from 'node:fs/promises';
 import v8 from 'node:v8';
@@ -83,4 +81,14 @@ export async function settle(baseline: Resources, limitMs = 10_000): Promise<Res
     now = resources();
   }
   return now;
+}
+
+/**
+ * Waits (bounded) until the array buffers are back to `baseline` (a closed
+ * relay's rings are freed once the garbage collector finds them unreferenced),
+ * so a memory snapshot taken afterwards does not count rings on their way out.
+ */
+export async function settleBuffers(baseline: Resources, limitMs = 10_000): Promise<void> {
+  const end = Date.now() + limitMs;
+  while (resources().arrayBuffers - baseline.arrayBuffers > ARRAY_BUFFER_SLACK && Date.now() < end) await sleep(100);
 }

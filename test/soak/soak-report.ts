@@ -5,6 +5,7 @@
 import { DROP_CAUSES, totalDrops } from './udp-books.js';
 import { FAULT_KINDS } from './fault-schedule.js';
 import type { SoakResult } from './soak-run.js';
+import { allocatorSlack, rssInUse } from './memory-map.js';
 
 const MiB = 1048576;
 
@@ -35,6 +36,10 @@ export function formatReport(r: SoakResult): string {
   out.push('resources before → after');
   out.push(`  fds ${r.before.fds} → ${r.after.fds}, threads ${r.before.threads} → ${r.after.threads}, array buffers ${(r.before.arrayBuffers / MiB).toFixed(1)} → ${(r.after.arrayBuffers / MiB).toFixed(1)} MiB, V8 external ${(r.before.external / MiB).toFixed(1)} → ${(r.after.external / MiB).toFixed(1)} MiB`);
   out.push(`  RSS ${(r.before.rss / MiB).toFixed(1)} → ${(r.after.rss / MiB).toFixed(1)} MiB (after each epoch: ${r.epochs.map((e) => (e.closed.rss / MiB).toFixed(0)).join(', ')})`);
+  const snap = (f: (m: SoakResult['memory'][number]['map']) => number): string => r.memory.map((m) => `${m.label} ${(f(m.map) / MiB).toFixed(1)}`).join(', ');
+  out.push(`  RSS, rings freed (MiB): ${snap((m) => m.rss)}`);
+  out.push(`    in use: ${snap(rssInUse)} (allowed: epoch 0 + ${(r.rssInUseTolerance / MiB).toFixed(1)})`);
+  out.push(`    held free by glibc arenas and V8: ${snap(allocatorSlack)}`);
   out.push('');
   out.push('slowest bounded operations (ms / bound)');
   const slow = Object.entries(r.slowest).sort((a, b) => b[1].ms / b[1].bound - a[1].ms / a[1].bound).slice(0, 6);
@@ -63,6 +68,7 @@ export function reportJson(r: SoakResult): unknown {
     survivedByKind: r.survivedByKind,
     epochs: r.epochs.map((e) => ({ index: e.index, end: e.end, udp: e.udp, tcp: e.tcp, relay: e.relay, readerEnds: e.readerEnds })),
     resources: { before: r.before, after: r.after },
+    memory: r.memory.map((m) => ({ label: m.label, rssInUse: rssInUse(m.map), allocatorSlack: allocatorSlack(m.map), ...m.map })),
     slowest: r.slowest,
   };
 }

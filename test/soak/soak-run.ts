@@ -10,8 +10,9 @@ import { Epoch, type EpochRecord, type LoadSettings } from './epoch.js';
 import { injectFault } from './fault-injector.js';
 import { planFaults, FAULT_KINDS, type Fault, type FaultKind } from './fault-schedule.js';
 import { Prng } from './prng.js';
-import { resources, settle, warmUp, ARRAY_BUFFER_SLACK, type Resources } from './resources.js';
+import { resources, settle, settleBuffers, warmUp, ARRAY_BUFFER_SLACK, type Resources } from './resources.js';
 import { SoakNamespaces } from './topology.js';
+import { formatMemoryMap, memoryMap, rssInUse, type MemoryMap } from './memory-map.js';
 import { closeBooks, unaccounted, type UdpBooks } from './udp-books.js';
 import type { TcpResults } from './tcp-load.js';
 
@@ -23,10 +24,30 @@ export interface SoakOptions {
   durationMs: number;
   /** Load settings (defaults below). */
   load?: Partial<LoadSettings>;
-  /** RSS growth allowed after the run (bytes). Default 160 MiB (see resources.ts). */
+  /** Raw RSS growth allowed after the run (bytes), a backstop. Default 160 MiB (see README.md). */
   rssSlack?: number;
   /** Progress lines. */
   log?: (line: string) => void;
+  /** Logs what RSS consists of (memory-map.ts) at the baseline, after each epoch and at the end. */
+  rssReport?: boolean;
+  /** In-use RSS allowed above the post-warm-up baseline (bytes). Default RSS_IN_USE_TOLERANCE. */
+  rssInUseTolerance?: number;
+}
+
+/**
+ * In-use RSS (memory-map.ts: RSS minus what glibc's arenas and V8's heap hold
+ * free) that a later epoch or the end may show above the post-warm-up baseline
+ * (after epoch 0). Measured after warm-up: -0.5 to +2.3 MiB (V8 code space and
+ * pooled pages, malloc bookkeeping); see README.md.
+ */
+export const RSS_IN_USE_TOLERANCE = 3 << 20;
+
+/** A memory snapshot of the soak: at the baseline, after each epoch (rings freed), at the end. */
+export interface MemorySnapshot {
+  /** 'baseline', 'epoch N' or 'end'. */
+  label: string;
+  /** What RSS consisted of. */
+  map: MemoryMap;
 }
 
 /** Defaults sized for a loaded 2-vCPU machine. */
@@ -77,6 +98,10 @@ export interface SoakResult {
   /** Resources before and after. */
   before: Resources;
   after: Resources;
+  /** Memory snapshots: baseline, after each epoch, end. */
+  memory: MemorySnapshot[];
+  /** In-use RSS allowed above the post-warm-up baseline (bytes). */
+  rssInUseTolerance: number;
   /** Slowest time per bounded operation. */
   slowest: Record<string, { ms: number; bound: number; count: number }>;
   /** Broken promises; empty when the soak passed. */
@@ -96,6 +121,14 @@ export async function runSoak(ctx: TestContext, options: SoakOptions): Promise<S
   const epochs: EpochRecord[] = [];
   await warmUp();
   const before = resources();
+  const memory: MemorySnapshot[] = [];
+  const snapshot = async (label: string): Promise<void> => {
+    await settleBuffers(before);
+    const map = memoryMap();
+    memory.push({ label, map });
+    if (options.rssReport === true) log(`memory ${label}: ${formatMemoryMap(map)}`);
+  };
+  await snapshot('baseline');
   const started = performance.now();
   const spaces = new SoakNamespaces(ctx);
   let epoch: Epoch | undefined;
@@ -115,6 +148,7 @@ export async function runSoak(ctx: TestContext, options: SoakOptions): Promise<S
         nextSeq += rec.udp.issued;
         log(`epoch ${rec.index} closed (${rec.end}): UDP sent ${rec.udp.sent}, received ${rec.udp.received}, unaccounted ${unaccounted(rec.udp)}; readers ended ${JSON.stringify(rec.readerEnds)}; RSS ${mib(rec.closed.rss)} MiB, array buffers ${mib(rec.closed.arrayBuffers)} MiB, external ${mib(rec.closed.external)} MiB`);
         epoch = undefined;
+        await snapshot(`epoch ${rec.index}`);
         epoch = await Epoch.open(rec.index + 1, spaces, load, deadlines, tcpPrng, nextSeq);
         log(`epoch ${epoch.index}: relay open on a recreated namespace ${fault.side}`);
       } else {
@@ -133,6 +167,7 @@ export async function runSoak(ctx: TestContext, options: SoakOptions): Promise<S
     const last = await epoch.finish(null);
     epochs.push(last);
     epoch = undefined;
+    await snapshot(`epoch ${last.index}`);
     log(`epoch ${last.index} closed: UDP sent ${last.udp.sent}, received ${last.udp.received}, unaccounted ${unaccounted(last.udp)}; RSS ${mib(last.closed.rss)} MiB, array buffers ${mib(last.closed.arrayBuffers)} MiB, external ${mib(last.closed.external)} MiB`);
   } catch (e) {
     violations.push(e instanceof HangError ? `hang: ${e.message}` : `error: ${(e as Error).stack ?? String(e)}`);
@@ -144,6 +179,7 @@ export async function runSoak(ctx: TestContext, options: SoakOptions): Promise<S
     await spaces.deleteAll().catch((e: unknown) => violations.push(`namespace cleanup: ${String(e)}`));
   }
   const after = await settle(before);
+  await snapshot('end');
   const wallMs = performance.now() - started;
 
   const udp = closeBooks(epochs.map((e) => e.udp));
@@ -179,6 +215,20 @@ export async function runSoak(ctx: TestContext, options: SoakOptions): Promise<S
   if (after.arrayBuffers - before.arrayBuffers > ARRAY_BUFFER_SLACK) {
     violations.push(`array buffers grew by ${((after.arrayBuffers - before.arrayBuffers) / 1048576).toFixed(1)} MiB (rings or packets retained)`);
   }
+  // RSS back to baseline, as far as it is ours: memory in use after every later
+  // epoch and at the end within a tolerance of the post-warm-up baseline (after
+  // epoch 0, once the allocators' pools and V8's code exist). What glibc keeps
+  // free in exited workers' arenas is not in use and is bounded below.
+  const rssInUseTolerance = options.rssInUseTolerance ?? RSS_IN_USE_TOLERANCE;
+  const warm = memory.find((m) => m.label === 'epoch 0');
+  if (warm !== undefined) {
+    for (const m of memory.slice(memory.indexOf(warm) + 1)) {
+      const above = rssInUse(m.map) - rssInUse(warm.map);
+      if (above > rssInUseTolerance) {
+        violations.push(`RSS in use ${m.label === 'end' ? 'at the end' : `after ${m.label}`} is ${mib(above)} MiB above the post-warm-up baseline (${mib(rssInUse(warm.map))} MiB after epoch 0; allowed ${mib(rssInUseTolerance)}): memory retained`);
+      }
+    }
+  }
   const slack = options.rssSlack ?? 160 << 20;
   if (after.rss - before.rss > slack) {
     violations.push(`RSS grew by ${((after.rss - before.rss) / 1048576).toFixed(1)} MiB (allowed ${(slack / 1048576).toFixed(0)} MiB)`);
@@ -195,6 +245,8 @@ export async function runSoak(ctx: TestContext, options: SoakOptions): Promise<S
     handlerErrors,
     before,
     after,
+    memory,
+    rssInUseTolerance,
     slowest: Object.fromEntries(deadlines.slowest),
     violations,
   };

@@ -1,0 +1,89 @@
+/**
+ * RSS over queue-set lifetimes, for one ring geometry: opens a linux-mq set
+ * (one TUN device, 2 queues) in a private `tp-` namespace, moves UDP through it
+ * (socket -> TUN -> workers -> RX ring -> main thread -> TX ring -> device),
+ * closes it, and prints what RSS consists of (memory-map.ts) after each
+ * lifetime. Compares ring sizes (the TX ring default is 256 x 64 KiB), which set
+ * glibc's dynamic trim threshold when they are freed (README.md).
+ *
+ *   node test/dist/soak/set-lifetimes.js [--lifetimes N] [--tx-capacity BYTES] [--packets N]
+ *
+ * Needs root. Namespace deleted at the end, also on failure.
+ */
+import { createSocket } from 'node:dgram';
+import { parseArgs } from 'node:util';
+import { DeviceBuilder } from '@tunpipe/core';
+import { openQueues } from '@tunpipe/linux-mq';
+import { createNetns, netAdminMissing, type TestContext } from '@tunpipe/testkit';
+import { sleep } from './deadline.js';
+import { formatMemoryMap, memoryMap, rssInUse } from './memory-map.js';
+import { resources, settleBuffers, warmUp } from './resources.js';
+
+const { values } = parseArgs({
+  options: {
+    lifetimes: { type: 'string', default: '8' },
+    'tx-capacity': { type: 'string', default: '65536' },
+    packets: { type: 'string', default: '20000' },
+  },
+});
+const lifetimes = Number(values.lifetimes);
+const txCapacity = Number(values['tx-capacity']);
+const packets = Number(values.packets);
+const missing = netAdminMissing();
+if (missing !== null) {
+  process.stderr.write(`set-lifetimes: cannot run: ${missing}\n`);
+  process.exit(2);
+}
+
+const teardowns: Array<() => unknown> = [];
+const ctx: TestContext = { teardown: (fn) => void teardowns.push(fn) };
+const MiB = 1048576;
+
+/** One lifetime: open, move `packets` datagrams through, close; resolves with packets relayed. */
+async function lifetime(ns: ReturnType<typeof createNetns>): Promise<number> {
+  const entry = ns.enter();
+  try {
+    const set = await openQueues({ devices: [new DeviceBuilder().name('tpml0').offload(false)], queues: 2, txPacketCapacity: txCapacity, execArgv: [] });
+    await ns.ip('addr', 'add', '198.18.9.1/24', 'dev', 'tpml0');
+    await ns.ip('link', 'set', 'tpml0', 'up');
+    const sock = createSocket('udp4');
+    let relayed = 0;
+    const reading = (async () => {
+      for await (const batch of set.batches(0)) {
+        for (let i = 0; i < batch.count; i++) if (set.trySend(0, batch.data(i))) relayed++;
+        batch.release();
+      }
+    })();
+    const payload = Buffer.alloc(1200, 7);
+    for (let i = 0; i < packets; i += 64) {
+      for (let j = 0; j < 64; j++) sock.send(payload, 9000, '198.18.9.2');
+      await sleep(1);
+    }
+    await sleep(200);
+    sock.close();
+    await set.close();
+    await reading;
+    return relayed;
+  } finally {
+    entry.exit();
+  }
+}
+
+try {
+  await warmUp();
+  const ns = createNetns(ctx, 'memlt');
+  const base = resources();
+  const rows: string[] = [];
+  const first = memoryMap();
+  process.stderr.write(`set-lifetimes: TX ring 256 x ${txCapacity} B, ${packets} datagrams per lifetime\nbaseline: ${formatMemoryMap(first)}\n`);
+  for (let n = 0; n < lifetimes; n++) {
+    const relayed = await lifetime(ns);
+    await settleBuffers(base);
+    const m = memoryMap();
+    process.stderr.write(`lifetime ${n} (${relayed} relayed): ${formatMemoryMap(m)}\n`);
+    rows.push(`${n}\t${(m.rss / MiB).toFixed(1)}\t${(rssInUse(m) / MiB).toFixed(1)}\t${((m.groups.brkHeap + m.groups.arenaHeaps) / MiB).toFixed(1)}`);
+  }
+  process.stdout.write(`lifetime\tRSS MiB\tin use MiB\tglibc heaps MiB (TX ring 256 x ${txCapacity})\n-\t${(first.rss / MiB).toFixed(1)}\t${(rssInUse(first) / MiB).toFixed(1)}\t${((first.groups.brkHeap + first.groups.arenaHeaps) / MiB).toFixed(1)}\n${rows.join('\n')}\n`);
+} finally {
+  for (const fn of teardowns.reverse()) await fn();
+}
