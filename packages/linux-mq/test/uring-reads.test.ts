@@ -12,7 +12,7 @@ import { DeviceBuilder, IoUring, TunError, addressOf, sys, constants as C } from
 import { requireNetAdmin, createNetns } from '@tunpipe/testkit';
 import { SlotRing } from '../src/slot-ring.js';
 import { Stat, STAT_BLOCK } from '../src/queue-stats.js';
-import { UringReads, QUEUE_EMPTY, SYSCALL_WINDOW } from '../src/uring-reads.js';
+import { UringReads, QUEUE_EMPTY, SYSCALL_WINDOW, IDLE_RING_FILLS } from '../src/uring-reads.js';
 
 const SLOTS = 64;
 const CAPACITY = 256;
@@ -52,7 +52,7 @@ for (const { label, syscallWindow } of WINDOWS) t.test(`${label}: fills read the
   t.ok(sock >= 0, 'UDP socket in the namespace');
   const rx = SlotRing.create(SLOTS, CAPACITY);
   const st = new Float64Array(STAT_BLOCK);
-  const reads = new UringReads(IoUring.open({ entries: SLOTS }), rx, dev.fd, false, st, 0, syscallWindow);
+  const reads = new UringReads(() => IoUring.open({ entries: SLOTS }), SLOTS, rx, dev.fd, false, st, 0, syscallWindow);
   t.teardown(() => reads.close());
 
   t.equal(reads.fill(0, SLOTS), QUEUE_EMPTY, 'an empty queue: QUEUE_EMPTY at once (RWF_NOWAIT), no wait');
@@ -119,7 +119,7 @@ for (const { label, syscallWindow } of WINDOWS) t.test(`${label}: fills read the
 t.test('a failed read is -errno (EBADF on an fd that is not open)', (t) => {
   const fd = 999_999; // above any fd this process opens
   const rx = SlotRing.create(8, CAPACITY);
-  const reads = new UringReads(IoUring.open({ entries: 8 }), rx, fd, false, new Float64Array(STAT_BLOCK), 0, 0);
+  const reads = new UringReads(() => IoUring.open({ entries: 8 }), 8, rx, fd, false, new Float64Array(STAT_BLOCK), 0, 0);
   t.teardown(() => reads.close());
   t.equal(reads.fill(0, 8), -C.EBADF);
   t.equal(reads.count, 0);
@@ -150,5 +150,53 @@ t.test('open: which path each reads option gives, and the fallback when io_uring
   const real = UringReads.open('auto', big, 0, false, 64, st, 0);
   t.equal(real instanceof UringReads, available, `'auto' with the real io_uring_setup: ${available ? 'io_uring' : 'read(2)'}`);
   real?.close();
+  t.end();
+});
+
+t.test("'auto' sets its ring up at the first burst and closes it after a run of small windows", (t) => {
+  // An EFD_SEMAPHORE eventfd is a queue of 8-byte "packets": each read takes one.
+  const efd = sys.eventfd(0, C.EFD_NONBLOCK | C.EFD_CLOEXEC | 1 /* EFD_SEMAPHORE */);
+  t.teardown(() => sys.close(efd));
+  const queue = (n: number) => sys.write(efd, new Uint8Array(new BigUint64Array([BigInt(n)]).buffer), 8);
+  const rx = SlotRing.create(64, CAPACITY);
+  const st = new Float64Array(STAT_BLOCK);
+  let opens = 0;
+  const reads = new UringReads(() => {
+    opens++;
+    return IoUring.open({ entries: 64 });
+  }, 64, rx, efd, false, st, 0);
+  t.teardown(() => reads.close());
+  /** Fills from slot 0 until the queue is empty; the packets read. */
+  const drainAll = (): number => {
+    let got = 0;
+    for (let i = 0; i < 100; i++) {
+      const end = reads.fill(0, 64);
+      got += reads.count;
+      if (end === QUEUE_EMPTY) return got;
+    }
+    return got;
+  };
+
+  t.equal(drainAll(), 0);
+  queue(1);
+  t.equal(drainAll(), 1, 'a lone packet');
+  t.equal(opens, 0, 'sparse traffic: read(2) only, no ring set up');
+  queue(300);
+  t.equal(drainAll(), 300, 'a burst of 300');
+  t.equal(opens, 1, 'the burst set the ring up');
+  t.equal(reads.ringOpen, true);
+  // The first empty fill after the burst may still go through the ring (its
+  // window was sized by the burst's last batch); from then on windows are small.
+  let idle = 0;
+  while (reads.ringOpen && idle < 10 * IDLE_RING_FILLS) {
+    t.equal(reads.fill(0, 64), QUEUE_EMPTY);
+    idle++;
+  }
+  t.equal(reads.ringOpen, false, 'closed once the queue stayed quiet');
+  t.ok(idle >= IDLE_RING_FILLS && idle <= IDLE_RING_FILLS + 1, `after ${idle} empty fills (${IDLE_RING_FILLS} small windows in a row)`);
+  queue(300);
+  t.equal(drainAll(), 300, 'the next burst');
+  t.equal(opens, 2, 'sets a ring up again');
+  t.equal(st[Stat.rxReads], 601, 'every read counted once');
   t.end();
 });
