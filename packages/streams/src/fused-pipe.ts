@@ -71,6 +71,12 @@ export interface ReadableTaps {
   takeNow(): Packet | undefined;
   /** True while a read of this device waits for packets (a pull from an earlier reader): then no fusion. */
   busy(): boolean;
+  /**
+   * Gives every ring slot the device's cursor still holds back to the workers
+   * (the consumer caught up: packet-cursor.ts); fused workers use the RX ring
+   * as their read buffer, so nothing may stay held while they run.
+   */
+  releaseAll(): void;
 }
 
 /** Device writables (created by `TunStreams.writable`) and their device. Module-private. */
@@ -163,7 +169,8 @@ export class TunReadableStream extends ReadableStream<Packet> {
       await writeOne(writer, r.value, signal);
     }
     for (let p = taps.takeNow(); p !== undefined; p = taps.takeNow()) await writeOne(writer, p, signal);
-    await writer.ready;
+    await writer.ready; // the last packet is in B's TX ring: no view is needed any more
+    taps.releaseAll();
     await dst.txDrained();
   }
 }

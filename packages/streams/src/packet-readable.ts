@@ -82,6 +82,7 @@ export function packetReadable(cursor: PacketCursor, gate: ConsumerGate, onEnd: 
       },
       takeNow: () => cursor.next() ?? (cursor.tryFill() ? cursor.next() : undefined),
       busy: () => cursor.busy,
+      releaseAll: () => void cursor.discardRest(),
     },
   );
 }

@@ -330,3 +330,20 @@ async function runPeerSend(nsA: Netns, count: number): Promise<void> {
   const r = await nsA.exec('node', [peerPath('udp-burst'), '198.18.2.1', '9000', String(count), '1', '64', '5000'], { timeoutMs: 30_000 });
   if (r.code !== 0) throw new Error(`udp-burst exited ${r.code}: ${r.stderr.trim()}`);
 }
+
+t.test('the drain gives every ring slot back: a long retain window does not starve the fused workers', async (t) => {
+  if (!requireNetAdmin(t)) return;
+  // retain 1000 over a 256-slot ring: the packets drained through the main thread
+  // would hold the whole ring if the pipe kept their batches.
+  const { nsA, a, b } = await pair(t, 'retain', { rxSlots: 256, retain: 1000, maxBatch: 16 });
+  await runPeerSend(nsA, 400); // fills A's ring (256), the kernel queue holds or drops the rest
+  t.ok(await until(() => a.stats().passed >= 256, 5000), `${a.stats().passed} datagrams wait in A's ring`);
+  const stop = new AbortController();
+  const readA = a.readable;
+  const piping = readA.pipeTo(b.writable, { signal: stop.signal }).catch((e: unknown) => e);
+  t.ok(await until(() => readA.pipePath === 'fused', PROMPT_MS), 'fused after draining the ring');
+  await runPeerSend(nsA, 1000);
+  t.ok(await until(() => a.stats().piped >= 900, 5000), `the workers piped what came next (${a.stats().piped})`);
+  stop.abort();
+  await piping;
+});
