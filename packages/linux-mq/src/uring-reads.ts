@@ -181,7 +181,8 @@ export class UringReads {
 
   /**
    * Reads up to `limit` packets into slots `start`, `start + 1`, ... with one
-   * io_uring_enter. Sets `count` and `bytes` (the packets sit in consecutive
+   * io_uring_enter (or, for a window of at most `syscallWindow`, read(2) calls
+   * until the queue is empty). Sets `count` and `bytes` (the packets sit in consecutive
    * slots from `start`, lengths and meta written). Returns 0 when the queue may
    * hold more, QUEUE_EMPTY when a read found it empty, or `-errno` of the first
    * failed read (packets read before and after it are still in `count`).
