@@ -48,6 +48,8 @@
  */
 import type { StreamPipeOptions, UnderlyingSource, QueuingStrategy } from 'node:stream/web';
 import type { QueueSet, RxRedirect, RedirectEnd } from '@tunpipe/linux-mq';
+import { TunError } from '@tunpipe/offload';
+import { StreamErrorCode } from './error-codes.js';
 import type { Packet } from './packet.js';
 import type { WritablePacket } from './packet-sink.js';
 
@@ -131,18 +133,21 @@ export class TunReadableStream extends ReadableStream<Packet> {
     const reader = this.getReader();
     const writer = dest.getWriter();
     let targetError: unknown;
+    let redirect: RxRedirect | undefined;
     try {
       this.#taps.claim();
-      const redirect = await this.#end.queueSet.redirectTo(dst.queueSet, {
+      redirect = await this.#end.queueSet.redirectTo(dst.queueSet, {
         drain: () => this.drainInto(writer, reader, dst, signal),
       });
       this.#path = 'fused';
       const end = await endOf(redirect, signal);
-      await redirect.revoke();
       if (end?.cause === 'target') targetError = end.error;
     } catch {
       // Not fused (the gate is taken, a device closed, the drain met an error or
       // the abort): the standard pipe below meets the same condition and settles it.
+    } finally {
+      // Un-fuse: once this resolves A's workers pass packets to the RX ring again.
+      await redirect?.revoke();
     }
     // B is gone: error its writable as the failed write of the standard pipe would.
     if (targetError !== undefined) await writer.abort(targetError).catch(ignore);
@@ -165,7 +170,7 @@ export class TunReadableStream extends ReadableStream<Packet> {
     const taps = this.#taps;
     while (taps.queued() > 0) {
       const r = await reader.read();
-      if (r.done) throw new Error('the source closed');
+      if (r.done) throw new TunError(StreamErrorCode.CLOSED, 'the device closed while the pipe fused');
       await writeOne(writer, r.value, signal);
     }
     for (let p = taps.takeNow(); p !== undefined; p = taps.takeNow()) await writeOne(writer, p, signal);
