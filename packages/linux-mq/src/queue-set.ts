@@ -717,9 +717,10 @@ export class QueueSet implements AsyncDisposable {
     // closes before each of them has let go (rx-redirect.ts). Not awaited before
     // our own workers are stopped: a source set closing at the same time lets go
     // when its loops are left, which waits for nothing of ours.
+    // A redirect into our own device ends as its source's: the reader's end decides.
     const closed = new TunError('ERR_TUN_CLOSED', 'the queue set is closed');
-    for (const r of this.inbound) r.end('target', closed);
     for (const r of this.outbound) r.end('source', undefined);
+    for (const r of this.inbound) r.end('target', closed);
     const released = Promise.all([...this.inbound].map((r) => r.revoke()));
     for (const w of this.writers) w.close();
     const all = this.slots.flat();

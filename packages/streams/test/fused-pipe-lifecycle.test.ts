@@ -347,3 +347,16 @@ t.test('the drain gives every ring slot back: a long retain window does not star
   stop.abort();
   await piping;
 });
+
+t.test('a device piped into itself fuses too; close() resolves the pipe as it would on the main thread', async (t) => {
+  if (!requireNetAdmin(t)) return;
+  const { nsA, a } = await pair(t, 'self');
+  const readA = a.readable;
+  const piping = outcome(readA.pipeTo(a.writable));
+  t.ok(await until(() => readA.pipePath === 'fused', PROMPT_MS), 'fused');
+  await runPeerSend(nsA, 300);
+  t.ok(await until(() => a.stats().piped >= 300, 5000), `the worker wrote what it read back into its own device (${a.stats().piped})`);
+  await a.close();
+  const { error } = await piping;
+  t.equal(error, undefined, 'the readable closed: the pipe resolved');
+});
