@@ -38,7 +38,7 @@
  * memory directly.
  */
 import { TunError } from '@tunpipe/offload';
-import { sys, errno, osError, isMapFailed, viewOf } from './libc.js';
+import { sys, errno, osError, isMapFailed, viewOf, addressOf } from './libc.js';
 import * as C from './constants.js';
 
 /** sizeof(struct io_uring_params), <linux/io_uring.h>: 10 u32 + io_sqring_offsets (40) + io_cqring_offsets (40). */
@@ -307,6 +307,30 @@ export class IoUring {
   consume(n: number): void {
     this.cqHead = (this.cqHead + n) >>> 0;
     Atomics.store(this.ring, this.cqHeadAt, this.cqHead);
+  }
+
+  /**
+   * Whether this kernel completes an RWF_NOWAIT IORING_OP_READ of an empty file
+   * with -EAGAIN at once, which the queue workers rely on. False on kernels
+   * without IORING_OP_READ (before 5.6: -EINVAL) or that leave such a read in
+   * flight. Probes with a read of a fresh, empty eventfd; call it on an idle
+   * ring (it submits and consumes one SQE; a read left in flight is cancelled
+   * when the ring closes, so close the ring after a false answer).
+   */
+  nowaitReadsWork(): boolean {
+    if (this.queuedCount !== 0 || this.ready() !== 0) throw new TunError('ERR_TUN_INVALID_ARGUMENT', 'nowaitReadsWork() needs an idle ring');
+    const efd = sys.eventfd(0, C.EFD_NONBLOCK | C.EFD_CLOEXEC);
+    if (efd < 0) throw osError('ERR_TUN_IO_URING', 'eventfd');
+    try {
+      const counter = new Uint8Array(8);
+      if (!this.prepareRead(efd, addressOf(counter), 8, 0, 0, C.RWF_NOWAIT)) return false;
+      if (this.submit(0) !== 1 || this.ready() !== 1) return false;
+      const res = this.result(0);
+      this.consume(1);
+      return res === -C.EAGAIN;
+    } finally {
+      sys.close(efd);
+    }
   }
 
   /** Unmaps the rings and closes the fd; idempotent. */

@@ -116,6 +116,22 @@ t.test('an empty non-blocking fd: -EAGAIN with RWF_NOWAIT; without it the read w
   t.equal(new BigUint64Array(buf.buffer, 0, 1)[0], 5n, 'with the counter');
 });
 
+t.test('nowaitReadsWork: this kernel completes an RWF_NOWAIT read of an empty file at once, and the ring stays usable', (t) => {
+  const ring = IoUring.open({ entries: 4 });
+  t.teardown(() => ring.close());
+  t.equal(ring.nowaitReadsWork(), true, 'Linux 6.18 answers -EAGAIN at once');
+  t.equal(ring.ready(), 0, 'the probe consumed its completion');
+  t.ok(ring.prepareNop(7));
+  t.equal(ring.submit(1), 1);
+  t.equal(ring.userData(0), 7, 'the next completion is the next SQE');
+  ring.consume(1);
+  t.ok(ring.prepareNop(8));
+  t.throws(() => ring.nowaitReadsWork(), { code: 'ERR_TUN_INVALID_ARGUMENT' }, 'refused on a ring with prepared SQEs');
+  ring.submit(1);
+  ring.consume(1);
+  t.end();
+});
+
 t.test('IOSQE_IO_LINK: a failed or short read cuts the chain (-ECANCELED after it)', (t) => {
   const fd = sys.open('/dev/zero', C.O_RDONLY | C.O_CLOEXEC, 0);
   t.teardown(() => sys.close(fd));

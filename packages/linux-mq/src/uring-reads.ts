@@ -41,7 +41,7 @@
  * packet, malformed or not), `malformed` the reads of r <= header or r >= slot
  * size. Nothing is allocated per packet.
  */
-import { IoUring, addressOf, isTunError, sys, errno, constants as C, type IoUringOptions } from '@tunpipe/core';
+import { IoUring, TunError, addressOf, isTunError, sys, errno, constants as C, type IoUringOptions } from '@tunpipe/core';
 import { VIRTIO_NET_HDR_LEN } from '@tunpipe/offload';
 import { SLOT_VNET_HDR, type SlotRing } from './slot-ring.js';
 import { Stat } from './queue-stats.js';
@@ -162,15 +162,33 @@ export class UringReads {
     const opener = (): IoUring => openRing({ entries });
     if (reads === 'io_uring') {
       const forced = new UringReads(opener, entries, rx, fd, vnet, st, sb, 0);
-      forced.ring = opener();
+      const ring = opener();
+      let nowait = false;
+      try {
+        nowait = ring.nowaitReadsWork();
+      } finally {
+        if (!nowait) ring.close();
+      }
+      if (!nowait) throw new TunError('ERR_TUN_IO_URING', 'this kernel does not complete RWF_NOWAIT io_uring reads of an empty file at once (IORING_OP_READ needs Linux 5.6)');
+      forced.ring = ring;
       return forced;
     }
+    let probe: IoUring;
     try {
-      opener().close();
+      probe = opener();
     } catch (e) {
       if (isRefusal(e)) return null;
       throw e;
     }
+    // A kernel that cannot read without waiting (no IORING_OP_READ before 5.6,
+    // or RWF_NOWAIT not honoured) would leave reads of an empty queue in flight.
+    let nowait: boolean;
+    try {
+      nowait = probe.nowaitReadsWork();
+    } finally {
+      probe.close();
+    }
+    if (!nowait) return null;
     return new UringReads(opener, entries, rx, fd, vnet, st, sb, SYSCALL_WINDOW);
   }
 

@@ -8,7 +8,7 @@
  * Oracle: the sequence numbers the test wrote into each datagram.
  */
 import t from 'tap';
-import { DeviceBuilder, IoUring, TunError, addressOf, sys, constants as C } from '@tunpipe/core';
+import { DeviceBuilder, IoUring, TunError, addressOf, sys, constants as C, type IoUringOptions } from '@tunpipe/core';
 import { requireNetAdmin, createNetns } from '@tunpipe/testkit';
 import { SlotRing } from '../src/slot-ring.js';
 import { Stat, STAT_BLOCK } from '../src/queue-stats.js';
@@ -144,6 +144,21 @@ t.test('open: which path each reads option gives, and the fallback when io_uring
     IoUring.open({ entries: 1 }).close();
   } catch {
     available = false;
+  }
+  if (available) {
+    // A kernel that leaves RWF_NOWAIT reads in flight (or lacks IORING_OP_READ): the probe says so.
+    let probes = 0;
+    const waiting = (o: IoUringOptions): IoUring => {
+      const ring = IoUring.open(o);
+      ring.nowaitReadsWork = () => {
+        probes++;
+        return false;
+      };
+      return ring;
+    };
+    t.equal(UringReads.open('auto', SlotRing.create(64, CAPACITY), 0, false, 64, st, 0, waiting), null, "'auto' + reads that would wait: read(2)");
+    t.throws(() => UringReads.open('io_uring', SlotRing.create(64, CAPACITY), 0, false, 64, st, 0, waiting), { code: 'ERR_TUN_IO_URING' }, "'io_uring' + reads that would wait: thrown");
+    t.equal(probes, 2, 'both asked the probe');
   }
   t.equal(UringReads.open('auto', rx, 0, false, SYSCALL_WINDOW, st, 0), null, "'auto' with batches too small for the ring: read(2)");
   const big = SlotRing.create(64, CAPACITY);
