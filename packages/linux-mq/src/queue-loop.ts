@@ -17,7 +17,7 @@
 import { sys, errno, constants as C } from '@tunpipe/core';
 import { handleVirtioRead, VIRTIO_NET_HDR_LEN } from '@tunpipe/offload';
 import {
-  SlotRing, CONSUMER_WAITING, PRODUCER_WAITING, TAIL, RingFailure, SKIP, SLOT_VNET_HDR, SLOT_CSUM_VALID,
+  SlotRing, CONSUMER_WAITING, PRODUCER_WAITING, TAIL, RingFailure, SKIP, SLOT_CSUM_VALID,
 } from './slot-ring.js';
 import { Doorbell } from './doorbell.js';
 import {
@@ -29,7 +29,8 @@ import { ViewWindows, Int32Windows, Uint8Windows } from './view-windows.js';
 import { Egress } from './egress.js';
 import { estimateSegments } from './segment-estimate.js';
 import type { HandlerBatch, PacketHandler } from './handler-api.js';
-import { UringReads, QUEUE_EMPTY, type ReadPath } from './uring-reads.js';
+import { UringReads, type ReadPath } from './uring-reads.js';
+import { SyscallReads, QUEUE_EMPTY, type SlotFiller } from './syscall-reads.js';
 import { errorInfo, type QueueWorkerData, type WorkerMessage, type RedirectMessage } from './worker-protocol.js';
 
 /** readBatch/sleep outcomes. */
@@ -94,6 +95,8 @@ export class QueueLoop {
   private readonly egress: Egress;
   /** readDirect through io_uring (uring-reads.ts), or null: read(2) per packet. */
   private readonly uring: UringReads | null;
+  /** readDirect's reads: `uring`, or read(2) per packet (syscall-reads.ts); null in split mode. */
+  private readonly reads: SlotFiller | null;
   /** The read path this worker runs: 'io_uring' (direct reads batched in one io_uring_enter) or 'syscall'. */
   readonly readPath: ReadPath;
 
@@ -153,6 +156,7 @@ export class QueueLoop {
     // Split mode reads superpackets into scratch with read(2): one call per up to 64 KB.
     this.uring = this.split ? null : UringReads.open(data.reads, this.rx, this.fd, this.vnet, this.batchSize, this.st, this.sb);
     this.readPath = this.uring === null ? 'syscall' : 'io_uring';
+    this.reads = this.split ? null : this.uring ?? new SyscallReads(this.rx, this.fd, this.vnet, this.st, this.sb);
     this.handler = handler;
     this.post = post;
     this.receive = receive;
@@ -366,63 +370,18 @@ export class QueueLoop {
 
   // ---- RX ----------------------------------------------------------------------
 
-  /** Reads packets straight into slots (no offload, or keep mode with the header in the header area). */
+  /**
+   * Reads packets straight into slots (no offload, or keep mode with the header
+   * in the header area), through io_uring or read(2) (`this.reads`), and delivers them.
+   */
   private readDirect(): number {
-    const rx = this.rx;
-    const free = rx.freeSlots(this.rxHead);
+    const free = this.rx.freeSlots(this.rxHead);
     if (free === 0) return IDLE;
     const limit = free < this.batchSize ? free : this.batchSize;
-    if (this.uring !== null) return this.readUring(limit);
+    const reads = this.reads!;
     const start = this.rxHead;
-    const mask = rx.mask;
-    const views = this.vnet ? rx.frames : rx.packets;
-    const hdr = this.vnet ? VIRTIO_NET_HDR_LEN : 0;
-    const capacity = hdr + rx.packetCapacity;
-    const flag = this.vnet ? SLOT_VNET_HDR : 0;
-    const lengths = rx.lengths;
-    const meta = rx.meta;
-    const fd = this.fd;
-    let n = 0;
-    let bytes = 0;
-    let reads = 0;
-    let outcome = MORE;
-    while (n < limit) {
-      const s = (start + n) & mask;
-      const r = sys.read(fd, views[s]!, capacity);
-      if (r < 0) {
-        const e = errno();
-        if (e === C.EAGAIN) {
-          outcome = IDLE;
-          break;
-        }
-        if (e === C.EINTR) continue;
-        this.lastErrno = e;
-        outcome = isGoneErrno(e) ? GONE : FAILED;
-        break;
-      }
-      reads++;
-      if (r <= hdr || r >= capacity) {
-        // Empty, or filled the whole slot: possibly cut short. Never pass on a partial packet.
-        this.st[this.sb + Stat.malformed] += 1;
-        continue;
-      }
-      const len = r - hdr;
-      lengths[s] = len;
-      meta[s] = flag;
-      bytes += len;
-      n++;
-    }
-    this.st[this.sb + Stat.rxReads] += reads;
-    if (n > 0) this.deliver(start, n, bytes, outcome === MORE);
-    return outcome;
-  }
-
-  /** readDirect through io_uring: up to `limit` reads in one io_uring_enter (uring-reads.ts). */
-  private readUring(limit: number): number {
-    const u = this.uring!;
-    const start = this.rxHead;
-    const end = u.fill(start, limit);
-    if (u.count > 0) this.deliver(start, u.count, u.bytes, end === 0);
+    const end = reads.fill(start, limit);
+    if (reads.count > 0) this.deliver(start, reads.count, reads.bytes, end === 0);
     if (end >= 0) return end === QUEUE_EMPTY ? IDLE : MORE;
     this.lastErrno = -end;
     return isGoneErrno(-end) ? GONE : FAILED;

@@ -41,10 +41,11 @@
  * packet, malformed or not), `malformed` the reads of r <= header or r >= slot
  * size. Nothing is allocated per packet.
  */
-import { IoUring, TunError, addressOf, isTunError, sys, errno, constants as C, type IoUringOptions } from '@tunpipe/core';
+import { IoUring, TunError, addressOf, isTunError, constants as C, type IoUringOptions } from '@tunpipe/core';
 import { VIRTIO_NET_HDR_LEN } from '@tunpipe/offload';
 import { SLOT_VNET_HDR, type SlotRing } from './slot-ring.js';
 import { Stat } from './queue-stats.js';
+import { SyscallReads, QUEUE_EMPTY, type SlotFiller } from './syscall-reads.js';
 
 /** How a queue worker reads its fd: 'auto' tries io_uring and falls back to read(2); the others force one. */
 export type ReadsOption = 'auto' | 'io_uring' | 'syscall';
@@ -71,8 +72,6 @@ export const SYSCALL_WINDOW = 32;
 /** Small windows in a row after which 'auto' closes its ring (set up again at the next burst). */
 export const IDLE_RING_FILLS = 64;
 
-/** `fill()` result: the batch ended on an empty queue (EAGAIN). Errors are `-errno`; 0 means there may be more. */
-export const QUEUE_EMPTY = 1;
 
 /** An io_uring refused by the kernel or the process (ERR_TUN_IO_URING): 'auto' then reads with read(2). */
 function isRefusal(e: unknown): boolean {
@@ -80,7 +79,7 @@ function isRefusal(e: unknown): boolean {
 }
 
 /** Batched RX reads through an io_uring, into a SlotRing's slots. */
-export class UringReads {
+export class UringReads implements SlotFiller {
   /** Packets placed in slots by the last `fill()`. */
   count = 0;
   /** Their bytes (without virtio headers). */
@@ -101,8 +100,8 @@ export class UringReads {
   private readonly addrs: Float64Array;
   /** Per slot: offset of that byte in `rx.bytes`. */
   private readonly offsets: Int32Array;
-  /** Per slot: the view read(2) fills (same first byte as `addrs`). */
-  private readonly views: Uint8Array[];
+  /** Small windows: read(2) per packet into the same slots. */
+  private readonly direct: SyscallReads;
   /** Per window position: the read's result (filled from CQEs by user_data). */
   private readonly results: Int32Array;
   private readonly most: number;
@@ -129,7 +128,7 @@ export class UringReads {
     this.sb = sb;
     const base = addressOf(rx.bytes);
     const views = vnet ? rx.frames : rx.packets;
-    this.views = views;
+    this.direct = new SyscallReads(rx, fd, vnet, st, sb);
     this.addrs = new Float64Array(rx.slots);
     this.offsets = new Int32Array(rx.slots);
     for (let s = 0; s < rx.slots; s++) {
@@ -226,47 +225,11 @@ export class UringReads {
   /** `fill` with read(2) calls, up to the window: the tail costs one EAGAIN read. */
   private fillBySyscall(start: number, limit: number): number {
     const k = limit < this.window ? limit : this.window;
-    const rx = this.rx;
-    const mask = rx.mask;
-    const views = this.views;
-    const hdr = this.hdr;
-    const capacity = this.capacity;
-    const lengths = rx.lengths;
-    const meta = rx.meta;
-    let n = 0;
-    let bytes = 0;
-    let reads = 0;
-    let malformed = 0;
-    let end = 0;
-    while (n < k) {
-      const s = (start + n) & mask;
-      const r = sys.read(this.fd, views[s]!, capacity);
-      if (r < 0) {
-        const e = errno();
-        if (e === C.EAGAIN) {
-          end = QUEUE_EMPTY;
-          break;
-        }
-        if (e === C.EINTR) continue;
-        end = -e;
-        break;
-      }
-      reads++;
-      if (r <= hdr || r >= capacity) {
-        malformed++; // the slot is reused by the next read
-        continue;
-      }
-      const len = r - hdr;
-      lengths[s] = len;
-      meta[s] = this.flag;
-      bytes += len;
-      n++;
-    }
-    this.st[this.sb + Stat.rxReads] += reads;
-    if (malformed > 0) this.st[this.sb + Stat.malformed] += malformed;
-    this.count = n;
-    this.bytes = bytes;
-    this.adapt(end === QUEUE_EMPTY, n, k);
+    const direct = this.direct;
+    const end = direct.fill(start, k);
+    this.count = direct.count;
+    this.bytes = direct.bytes;
+    this.adapt(end === QUEUE_EMPTY, direct.count, k);
     return end;
   }
 

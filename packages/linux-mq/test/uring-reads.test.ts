@@ -12,7 +12,8 @@ import { DeviceBuilder, IoUring, TunError, addressOf, sys, constants as C, type 
 import { requireNetAdmin, createNetns } from '@tunpipe/testkit';
 import { SlotRing } from '../src/slot-ring.js';
 import { Stat, STAT_BLOCK } from '../src/queue-stats.js';
-import { UringReads, QUEUE_EMPTY, SYSCALL_WINDOW, IDLE_RING_FILLS } from '../src/uring-reads.js';
+import { UringReads, SYSCALL_WINDOW, IDLE_RING_FILLS } from '../src/uring-reads.js';
+import { QUEUE_EMPTY } from '../src/syscall-reads.js';
 
 const SLOTS = 64;
 const CAPACITY = 256;
