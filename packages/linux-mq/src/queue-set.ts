@@ -32,7 +32,7 @@ import { channels } from './diagnostics.js';
 import { currentThreadCpus } from './cpu-affinity.js';
 import { waitAsync } from './wait-async.js';
 import { MAX_FORWARD_DEVICE } from './verdict.js';
-import type { ReadsOption, ReadPath } from './uring-reads.js';
+import { openNowaitRing, type ReadsOption, type ReadPath } from './uring-reads.js';
 import { RxRedirect, type RedirectOptions } from './rx-redirect.js';
 import type {
   QueueMode, HandlerErrorPolicy, QueueWorkerData, PeerDevice, WorkerMessage, ErrorInfo,
@@ -222,8 +222,8 @@ export async function openQueues(options: OpenQueuesOptions): Promise<QueueSet> 
   if (reads !== 'auto' && reads !== 'io_uring' && reads !== 'syscall') {
     throw invalid(`reads must be 'auto', 'io_uring' or 'syscall', got ${String(reads)}`);
   }
-  // Forced io_uring: refuse now (ERR_TUN_IO_URING with errno), before anything is built.
-  if (reads === 'io_uring') IoUring.open({ entries: 1 }).close();
+  // Forced io_uring: refuse now (ERR_TUN_IO_URING, with errno when setup failed), before anything is built.
+  if (reads === 'io_uring') openNowaitRing(() => IoUring.open({ entries: 1 })).close();
   const handler = options.handler === undefined ? null : { url: handlerUrl(options.handler), data: options.handlerData };
   const affinity = options.affinity ?? 'none';
   if (affinity !== 'none' && affinity !== 'spread' && typeof affinity !== 'function') {

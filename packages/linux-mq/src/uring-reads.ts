@@ -78,6 +78,26 @@ function isRefusal(e: unknown): boolean {
   return isTunError(e) && e.code === 'ERR_TUN_IO_URING';
 }
 
+/**
+ * Sets a ring up with `opener` and checks that it completes an RWF_NOWAIT read
+ * of an empty file at once (the queue workers rely on it; not so before Linux
+ * 5.6, which lacks IORING_OP_READ). Throws ERR_TUN_IO_URING (the ring closed)
+ * when it does not, or the opener's refusal.
+ */
+export function openNowaitRing(opener: () => IoUring): IoUring {
+  const ring = opener();
+  let nowait = false;
+  try {
+    nowait = ring.nowaitReadsWork();
+  } finally {
+    if (!nowait) ring.close();
+  }
+  if (!nowait) {
+    throw new TunError('ERR_TUN_IO_URING', 'this kernel does not complete RWF_NOWAIT io_uring reads of an empty file at once (IORING_OP_READ needs Linux 5.6)');
+  }
+  return ring;
+}
+
 /** Batched RX reads through an io_uring, into a SlotRing's slots. */
 export class UringReads implements SlotFiller {
   /** Packets placed in slots by the last `fill()`. */
@@ -161,33 +181,15 @@ export class UringReads implements SlotFiller {
     const opener = (): IoUring => openRing({ entries });
     if (reads === 'io_uring') {
       const forced = new UringReads(opener, entries, rx, fd, vnet, st, sb, 0);
-      const ring = opener();
-      let nowait = false;
-      try {
-        nowait = ring.nowaitReadsWork();
-      } finally {
-        if (!nowait) ring.close();
-      }
-      if (!nowait) throw new TunError('ERR_TUN_IO_URING', 'this kernel does not complete RWF_NOWAIT io_uring reads of an empty file at once (IORING_OP_READ needs Linux 5.6)');
-      forced.ring = ring;
+      forced.ring = openNowaitRing(opener);
       return forced;
     }
-    let probe: IoUring;
     try {
-      probe = opener();
+      openNowaitRing(opener).close();
     } catch (e) {
       if (isRefusal(e)) return null;
       throw e;
     }
-    // A kernel that cannot read without waiting (no IORING_OP_READ before 5.6,
-    // or RWF_NOWAIT not honoured) would leave reads of an empty queue in flight.
-    let nowait: boolean;
-    try {
-      nowait = probe.nowaitReadsWork();
-    } finally {
-      probe.close();
-    }
-    if (!nowait) return null;
     return new UringReads(opener, entries, rx, fd, vnet, st, sb, SYSCALL_WINDOW);
   }
 
