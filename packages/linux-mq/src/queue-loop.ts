@@ -324,27 +324,23 @@ export class QueueLoop {
   private serveRequest(): void {
     const seq = Atomics.load(this.ctl, REQ_SEQ);
     const op = Atomics.load(this.ctl, REQ_OP);
-    if (op === QueueOp.HOLD || op === QueueOp.REDIRECT || op === QueueOp.UNREDIRECT) {
-      this.serveRedirect(op);
-      Atomics.store(this.ctl, RESULT, 0);
-      Atomics.store(this.ctl, DONE_SEQ, seq);
-      this.doneSeq = seq;
-      Atomics.notify(this.ctl, DONE_SEQ);
-      return;
-    }
-    this.ifreq.fill(0);
-    const flags = op === QueueOp.ATTACH ? C.IFF_ATTACH_QUEUE : C.IFF_DETACH_QUEUE;
-    new DataView(this.ifreq.buffer).setInt16(16, flags, true);
-    const r = sys.ioctlPtr(this.fd, C.TUNSETQUEUE, this.ifreq);
-    const result = r < 0 ? errno() : 0;
-    if (r === 0) {
-      this.attached = op === QueueOp.ATTACH;
-      Atomics.store(this.ctl, ATTACHED, this.attached ? 1 : 0);
-    }
+    const result = op === QueueOp.ATTACH || op === QueueOp.DETACH ? this.setQueue(op) : this.serveRedirect(op);
     Atomics.store(this.ctl, RESULT, result);
     Atomics.store(this.ctl, DONE_SEQ, seq);
     this.doneSeq = seq;
     Atomics.notify(this.ctl, DONE_SEQ);
+  }
+
+  /** ATTACH/DETACH: TUNSETQUEUE on the fd; returns 0 or errno. */
+  private setQueue(op: number): number {
+    this.ifreq.fill(0);
+    const flags = op === QueueOp.ATTACH ? C.IFF_ATTACH_QUEUE : C.IFF_DETACH_QUEUE;
+    new DataView(this.ifreq.buffer).setInt16(16, flags, true);
+    const r = sys.ioctlPtr(this.fd, C.TUNSETQUEUE, this.ifreq);
+    if (r < 0) return errno();
+    this.attached = op === QueueOp.ATTACH;
+    Atomics.store(this.ctl, ATTACHED, this.attached ? 1 : 0);
+    return 0;
   }
 
   /**
@@ -352,11 +348,12 @@ export class QueueLoop {
    * REDIRECT takes the target from the message the main thread posted with the
    * request and resumes reading; UNREDIRECT forgets the target (its fds are never
    * touched again once this request is acknowledged) and resumes reading.
+   * Returns 0 (the result the main thread reads).
    */
-  private serveRedirect(op: number): void {
+  private serveRedirect(op: number): number {
     if (op === QueueOp.HOLD) {
       this.held = true;
-      return;
+      return 0;
     }
     if (op === QueueOp.REDIRECT) {
       const m = this.receive() as RedirectMessage | undefined;
@@ -366,6 +363,7 @@ export class QueueLoop {
       this.egress.setRedirect(null);
     }
     this.held = false;
+    return 0;
   }
 
   // ---- RX ----------------------------------------------------------------------
