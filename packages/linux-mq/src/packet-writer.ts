@@ -152,26 +152,38 @@ export class PacketWriter {
     const { signal } = options;
     const ring = this.rings[q];
     if (ring === undefined) throw new TunError('ERR_TUN_INVALID_ARGUMENT', `no queue ${q}`);
+    const full = (): boolean => ring.freeSlots(this.heads[q]!) === 0;
     for (;;) {
       this.check(q);
-      if (ring.freeSlots(this.heads[q]!) > 0) return;
+      if (!full()) return;
       if (signal?.aborted) throw aborted(signal);
-      this.flush();
-      const seen = Atomics.load(ring.control, TAIL);
-      ring.setWaiting(PRODUCER_WAITING);
-      if (ring.freeSlots(this.heads[q]!) > 0 || ring.state !== RingState.OPEN) {
-        ring.clearWaiting(PRODUCER_WAITING);
-        continue;
-      }
-      const r = waitAsync(ring.control, TAIL, seen);
-      if (!r.async) continue;
-      const wake = (): void => void Atomics.notify(ring.control, TAIL);
-      signal?.addEventListener('abort', wake, { once: true });
-      try {
-        await r.value;
-      } finally {
-        signal?.removeEventListener('abort', wake);
-      }
+      await this.tailMoves(q, full, signal);
+    }
+  }
+
+  /**
+   * Publishes what was sent, then sleeps until queue `q`'s worker moves the
+   * ring's TAIL, unless `waiting()` turned false or the ring stopped meanwhile
+   * (checked after PRODUCER_WAITING is set, so no wake-up is missed). An abort
+   * of `signal` wakes it. The callers loop and re-check their condition.
+   */
+  private async tailMoves(q: number, waiting: () => boolean, signal?: AbortSignal): Promise<void> {
+    const ring = this.rings[q]!;
+    this.flush();
+    const seen = Atomics.load(ring.control, TAIL);
+    ring.setWaiting(PRODUCER_WAITING);
+    if (!waiting() || ring.state !== RingState.OPEN) {
+      ring.clearWaiting(PRODUCER_WAITING);
+      return;
+    }
+    const r = waitAsync(ring.control, TAIL, seen);
+    if (!r.async) return;
+    const wake = (): void => void Atomics.notify(ring.control, TAIL);
+    signal?.addEventListener('abort', wake, { once: true });
+    try {
+      await r.value;
+    } finally {
+      signal?.removeEventListener('abort', wake);
     }
   }
 
@@ -196,18 +208,10 @@ export class PacketWriter {
     this.flush();
     for (let q = 0; q < this.rings.length; q++) {
       const ring = this.rings[q]!;
-      for (;;) {
-        if (ring.freeSlots(this.heads[q]!) >= ring.slots) break;
+      const filled = (): boolean => ring.freeSlots(this.heads[q]!) < ring.slots;
+      while (filled()) {
         if (ring.state !== RingState.OPEN || this.controls[q]!.life === WorkerLife.EXITED) break;
-        this.flush();
-        const seen = Atomics.load(ring.control, TAIL);
-        ring.setWaiting(PRODUCER_WAITING);
-        if (Atomics.load(ring.control, TAIL) !== seen || ring.state !== RingState.OPEN) {
-          ring.clearWaiting(PRODUCER_WAITING);
-          continue;
-        }
-        const r = waitAsync(ring.control, TAIL, seen);
-        if (r.async) await r.value;
+        await this.tailMoves(q, filled);
       }
     }
   }
