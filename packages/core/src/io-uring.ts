@@ -205,36 +205,31 @@ export class IoUring {
    * at once. Returns false when the SQ is full.
    */
   prepareRead(fd: number, addr: number, len: number, userData: number, sqeFlags = 0, rwFlags = 0): boolean {
-    const at = this.nextSqe();
-    if (at < 0) return false;
-    const q = this.sqes;
-    q[at + SQE_OPCODE_FLAGS] = C.IORING_OP_READ | (sqeFlags << 8);
-    q[at + SQE_FD] = fd;
-    q[at + SQE_OFF_LO] = 0xffffffff; // off = -1: the file position (pipes, TUN: no position at all)
-    q[at + SQE_OFF_LO + 1] = 0xffffffff;
-    q[at + SQE_ADDR_LO] = addr >>> 0;
-    q[at + SQE_ADDR_LO + 1] = (addr - (addr >>> 0)) / 0x100000000;
-    q[at + SQE_LEN] = len;
-    q[at + SQE_RW_FLAGS] = rwFlags;
-    q[at + SQE_USER_DATA_LO] = userData;
-    q[at + SQE_USER_DATA_HI] = 0;
-    clearTail(q, at);
-    return true;
+    // off = -1 (all ones): the file position (pipes, TUN: no position at all).
+    return this.prepare(C.IORING_OP_READ, sqeFlags, fd, 0xffffffff, addr, len, rwFlags, userData);
   }
 
   /** Prepares an IORING_OP_NOP (completes with res 0): measures the cost of the ring itself. Returns false when the SQ is full. */
   prepareNop(userData: number, sqeFlags = 0): boolean {
+    return this.prepare(C.IORING_OP_NOP, sqeFlags, -1, 0, 0, 0, 0, userData);
+  }
+
+  /**
+   * Writes every field of the next free SQE (`off`: the 32-bit value of both
+   * halves of the 64-bit offset, 0 or 0xffffffff for -1). False when the SQ is full.
+   */
+  private prepare(opcode: number, sqeFlags: number, fd: number, off: number, addr: number, len: number, rwFlags: number, userData: number): boolean {
     const at = this.nextSqe();
     if (at < 0) return false;
     const q = this.sqes;
-    q[at + SQE_OPCODE_FLAGS] = C.IORING_OP_NOP | (sqeFlags << 8);
-    q[at + SQE_FD] = 0xffffffff;
-    q[at + SQE_OFF_LO] = 0;
-    q[at + SQE_OFF_LO + 1] = 0;
-    q[at + SQE_ADDR_LO] = 0;
-    q[at + SQE_ADDR_LO + 1] = 0;
-    q[at + SQE_LEN] = 0;
-    q[at + SQE_RW_FLAGS] = 0;
+    q[at + SQE_OPCODE_FLAGS] = opcode | (sqeFlags << 8);
+    q[at + SQE_FD] = fd;
+    q[at + SQE_OFF_LO] = off;
+    q[at + SQE_OFF_LO + 1] = off;
+    q[at + SQE_ADDR_LO] = addr >>> 0;
+    q[at + SQE_ADDR_LO + 1] = (addr - (addr >>> 0)) / 0x100000000;
+    q[at + SQE_LEN] = len;
+    q[at + SQE_RW_FLAGS] = rwFlags;
     q[at + SQE_USER_DATA_LO] = userData;
     q[at + SQE_USER_DATA_HI] = 0;
     clearTail(q, at);
