@@ -205,6 +205,26 @@ function checksumsValid(b: Uint8Array, o: number, len: number, isV6: boolean, pr
   return foldSum(addrSum + protocol + (len - iph) + l4Sum) === 0xffff;
 }
 
+/**
+ * Copies the payload of `pkt` (`len` bytes, headers `headerLen`, L4 header at
+ * `o + iph`) behind the item in `target` (whose length is `itemLen`). Unless
+ * `trusted`, sums it while copying and returns false when the packet's checksums
+ * are bad: bytes past the item's length belong to no packet yet, so an invalid
+ * packet leaves no trace.
+ */
+function appendPayload(
+  pkt: Uint8Array, o: number, iph: number, headerLen: number, len: number,
+  target: Uint8Array, itemLen: number, payload: number, isV6: boolean, protocol: number, trusted: boolean,
+): boolean {
+  if (trusted) {
+    copyBytes(pkt, o + headerLen, target, o + itemLen, payload);
+    return true;
+  }
+  const payloadSum = copyAndSum(pkt, o + headerLen, target, o + itemLen, payload);
+  const l4Sum = foldSum(sumRange(pkt, o + iph, o + headerLen) + payloadSum);
+  return checksumsValid(pkt, o, len, isV6, protocol, l4Sum);
+}
+
 /** {@link checksumsValid} over a whole packet. */
 function packetValid(b: Uint8Array, o: number, len: number, isV6: boolean, protocol: number): boolean {
   const iph = isV6 ? IPV6_HEADER_LEN : IPV4_HEADER_LEN;
@@ -311,15 +331,7 @@ function coalesceTcp(
     return ITEM_INVALID;
   }
   if (mode === APPEND) {
-    if (trusted) {
-      copyBytes(pkt, o + headerLen, target, o + itemLen, payload);
-    } else {
-      // Copy the payload behind the item while summing it: bytes past the item's
-      // length belong to no packet yet, so an invalid packet leaves no trace.
-      const payloadSum = copyAndSum(pkt, o + headerLen, target, o + itemLen, payload);
-      const l4Sum = foldSum(sumRange(pkt, o + iph, o + headerLen) + payloadSum);
-      if (!checksumsValid(pkt, o, len, isV6, IpProtocol.TCP, l4Sum)) return PACKET_INVALID;
-    }
+    if (!appendPayload(pkt, o, iph, headerLen, len, target, itemLen, payload, isV6, IpProtocol.TCP, trusted)) return PACKET_INVALID;
     if (psh) {
       target[o + iph + TcpField.FLAGS] |= TcpFlag.PSH;
       table.itemPsh[item] = 1;
@@ -408,13 +420,7 @@ function coalesceUdp(
   ) {
     return ITEM_INVALID;
   }
-  if (trusted) {
-    copyBytes(pkt, o + headerLen, target, o + itemLen, payload);
-  } else {
-    const payloadSum = copyAndSum(pkt, o + headerLen, target, o + itemLen, payload);
-    const l4Sum = foldSum(sumRange(pkt, o + iph, o + headerLen) + payloadSum);
-    if (!checksumsValid(pkt, o, len, isV6, IpProtocol.UDP, l4Sum)) return PACKET_INVALID;
-  }
+  if (!appendPayload(pkt, o, iph, headerLen, len, target, itemLen, payload, isV6, IpProtocol.UDP, trusted)) return PACKET_INVALID;
   table.itemLen[item] = newLen;
   table.itemMerged[item]++;
   return SUCCESS;
