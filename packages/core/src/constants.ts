@@ -234,3 +234,11 @@ export const ENOSYS = 38;
 export const ECANCELED = 125;
 // <linux/fs.h>: per-I/O flag, io_uring_sqe.rw_flags: fail with EAGAIN instead of waiting.
 export const RWF_NOWAIT = 0x8;
+
+// mallopt(3) parameters, <malloc.h> (glibc).
+/** Bytes of free memory at the top of an arena above which free() gives it back to the kernel. */
+export const M_TRIM_THRESHOLD = -1;
+/** Allocations at least this large get their own mmap (and go back to the kernel on free). */
+export const M_MMAP_THRESHOLD = -3;
+/** Largest M_MMAP_THRESHOLD glibc accepts on 64-bit: HEAP_MAX_SIZE / 2 (malloc/arena.c). */
+export const MMAP_THRESHOLD_MAX = 32 << 20;

@@ -39,3 +39,4 @@ export { type OffloadState, TCP_OFFLOAD_MASK, UDP_OFFLOAD_MASK } from './tun-fd.
 export { dropPrivileges, processCredentials, type DropPrivilegesOptions, type ProcessCredentials, type IdTriple } from './privileges.js';
 export { addressOf } from './libc.js';
 export { IoUring, type IoUringOptions } from './io-uring.js';
+export { fixMallocThresholds, DEFAULT_MALLOC_THRESHOLD, type MallocThresholds } from './malloc-thresholds.js';

@@ -69,6 +69,8 @@ export const sys = {
    * free pages, sbrk of the main arena's top beyond `pad`); 1 if any was released.
    */
   mallocTrim: libc.func('int malloc_trim(unsigned long pad)') as (pad: number) => number,
+  /** mallopt(3): sets one of glibc's malloc parameters (M_TRIM_THRESHOLD, M_MMAP_THRESHOLD...); 1 on success, 0 on error. */
+  mallopt: libc.func('int mallopt(int param, int value)') as (param: number, value: number) => number,
   /** The C allocator's counters summed over all arenas: struct mallinfo2, <malloc.h> (glibc 2.33+), ten size_t. */
   mallinfo2: libc.func('mallinfo2', koffi.struct({
     arena: 'size_t', ordblks: 'size_t', smblks: 'size_t', hblks: 'size_t', hblkhd: 'size_t',

@@ -158,6 +158,14 @@ export function validateId(id: unknown, what: 'uid' | 'gid'): number {
   return id;
 }
 
+/** A byte count, an integer 0..`max`. */
+export function validateByteCount(value: unknown, what: string, max: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > max) {
+    fail('ERR_TUN_INVALID_ARGUMENT', `${what} must be an integer 0..${max} (bytes), got ${show(value)}`);
+  }
+  return value;
+}
+
 /** A boolean option (no truthy/falsy guessing). */
 export function validateBoolean(value: unknown, what: string): boolean {
   if (typeof value !== 'boolean') fail('ERR_TUN_INVALID_ARGUMENT', `${what} must be a boolean, got ${show(value)}`);
