@@ -63,7 +63,7 @@ export interface MappingGroups {
 
 /** The full picture at one moment. */
 export interface MemoryMap {
-  /** process.memoryUsage().rss. */
+  /** Resident bytes: the sum of every mapping's Rss in /proc/self/smaps (`groups.total`). */
   rss: number;
   /** Resident bytes by kind of mapping. */
   groups: MappingGroups;
@@ -147,9 +147,12 @@ export function memoryMap(): MemoryMap {
     v8CommittedInPages += s.physical_space_size;
   }
   const mu = process.memoryUsage();
+  // RSS as the sum of the mappings read in the same pass: the kernel's counter
+  // (VmRSS) read a moment apart can differ by what V8's unmapper thread released meanwhile.
+  const groups = groupMappings();
   return {
-    rss: mu.rss,
-    groups: groupMappings(),
+    rss: groups.total,
+    groups,
     malloc: { arenaBytes: Number(mi.arena), inUse: Number(mi.uordblks), free: Number(mi.fordblks), mmapped: Number(mi.hblkhd), mmappedChunks: Number(mi.hblks) },
     v8Spaces,
     v8UsedInPages,

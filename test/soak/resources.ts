@@ -9,6 +9,7 @@
  * threads freed at the top of their arenas (a trim threshold that grows with
  * the largest mmap'd buffer freed; malloc_trim does not touch those tops).
  */
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import v8 from 'node:v8';
 import vm from 'node:vm';
@@ -61,6 +62,30 @@ export async function warmUp(): Promise<void> {
   void process.stderr.writable;
   await runCommand('ip', ['-V']);
   onExitCleanup(() => undefined)();
+}
+
+/** Resident set size now (bytes), VmRSS of /proc/self/status: no collection. */
+export function currentRss(): number {
+  const m = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync('/proc/self/status', 'utf8'));
+  return Number(m?.[1] ?? Number.NaN) * 1024;
+}
+
+/**
+ * Waits (bounded) for resident memory to come down to `target` bytes while the
+ * process is idle, and returns the last RSS seen. What brings it down is V8's
+ * memory reducer: about 8 s after the last major collection, with allocation
+ * slow, it collects with "reduce memory" set, shrinking the new space (which
+ * grows to 16 MiB under load) and releasing free pages. Nothing here allocates
+ * or collects, so as not to look busy to it.
+ */
+export async function settleRss(target: number, limitMs = 20_000): Promise<number> {
+  const end = Date.now() + limitMs;
+  let rss = currentRss();
+  while (rss > target && Date.now() < end) {
+    await sleep(250);
+    rss = currentRss();
+  }
+  return rss;
 }
 
 /** Array-buffer bytes that may stay above the baseline. */

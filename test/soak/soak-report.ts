@@ -21,7 +21,7 @@ export function formatReport(r: SoakResult): string {
   out.push('');
   out.push('packets moved');
   out.push(`  UDP  sent ${n(u.sent)} (attempted ${n(u.issued)}), received ${n(u.received)}, dropped ${n(totalDrops(u))}, unaccounted ${n(u.unaccounted)}`);
-  out.push(`  TCP  ${n(r.tcp.transfers)} transfers byte-exact, ${(r.tcp.bytes / MiB).toFixed(1)} MiB, slowest ${(r.tcp.slowestMs / 1000).toFixed(1)} s, failed ${r.tcp.failures.length}`);
+  out.push(`  TCP  ${n(r.tcp.transfers)} transfers byte-exact, ${(r.tcp.bytes / MiB).toFixed(1)} MiB, slowest ${(r.tcp.slowestMs / 1000).toFixed(1)} s, failed ${r.tcp.failures.length}; not started (connect refused while a link was down) ${n(r.tcp.refused)}`);
   out.push(`  relay workers read ${n(r.workerRxPackets)} packets; handler exceptions ${n(r.handlerErrors)}`);
   out.push('');
   out.push(`faults survived: ${r.faults.filter((f) => f.survived).length} of ${r.faults.length}`);
@@ -36,6 +36,8 @@ export function formatReport(r: SoakResult): string {
   out.push('resources before → after');
   out.push(`  fds ${r.before.fds} → ${r.after.fds}, threads ${r.before.threads} → ${r.after.threads}, array buffers ${(r.before.arrayBuffers / MiB).toFixed(1)} → ${(r.after.arrayBuffers / MiB).toFixed(1)} MiB, V8 external ${(r.before.external / MiB).toFixed(1)} → ${(r.after.external / MiB).toFixed(1)} MiB`);
   out.push(`  RSS ${(r.before.rss / MiB).toFixed(1)} → ${(r.after.rss / MiB).toFixed(1)} MiB (after each epoch: ${r.epochs.map((e) => (e.closed.rss / MiB).toFixed(0)).join(', ')})`);
+  const verdict = r.malloc === 'fixed' ? `allowed +${(r.rssTolerance / MiB).toFixed(1)}` : 'glibc\'s dynamic malloc thresholds: only a backstop';
+  out.push(`  RSS back to baseline: ${(r.before.rss / MiB).toFixed(1)} → ${(r.idleRss / MiB).toFixed(1)} MiB (${r.idleRss >= r.before.rss ? '+' : ''}${((r.idleRss - r.before.rss) / MiB).toFixed(1)}; ${verdict}) after ${(r.idleMs / 1000).toFixed(1)} s idle, malloc thresholds ${r.malloc}`);
   const snap = (f: (m: SoakResult['memory'][number]['map']) => number): string => r.memory.map((m) => `${m.label} ${(f(m.map) / MiB).toFixed(1)}`).join(', ');
   out.push(`  RSS, rings freed (MiB): ${snap((m) => m.rss)}`);
   out.push(`    in use: ${snap(rssInUse)} (allowed: epoch 0 + ${(r.rssInUseTolerance / MiB).toFixed(1)})`);
@@ -67,7 +69,7 @@ export function reportJson(r: SoakResult): unknown {
     faults: r.faults.map((f) => ({ ...f.fault, ms: Math.round(f.ms), survived: f.survived })),
     survivedByKind: r.survivedByKind,
     epochs: r.epochs.map((e) => ({ index: e.index, end: e.end, udp: e.udp, tcp: e.tcp, relay: e.relay, readerEnds: e.readerEnds })),
-    resources: { before: r.before, after: r.after },
+    resources: { before: r.before, after: r.after, idleRss: r.idleRss, idleMs: Math.round(r.idleMs), malloc: r.malloc, rssTolerance: r.rssTolerance },
     memory: r.memory.map((m) => ({ label: m.label, rssInUse: rssInUse(m.map), allocatorSlack: allocatorSlack(m.map), ...m.map })),
     slowest: r.slowest,
   };
