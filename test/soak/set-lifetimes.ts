@@ -6,12 +6,12 @@
  * lifetime. Compares ring sizes (the TX ring default is 256 x 64 KiB), which set
  * glibc's dynamic trim threshold when they are freed (README.md).
  *
- * With `--malloc fixed` it calls fixMallocThresholds() first; with `--idle-ms N`
- * it lets the process idle up to N ms before each snapshot (until RSS is back
- * within 1 MiB of the baseline), so V8's memory reducer can shrink its heap.
+ * With `--malloc fixed` it calls fixMallocThresholds() first; with `--settle`
+ * V8 gives back its free memory before the baseline and each snapshot
+ * (resources.ts, reduceHeap), so the table compares like with like.
  *
  *   node test/dist/soak/set-lifetimes.js [--lifetimes N] [--tx-capacity BYTES] [--packets N]
- *                                        [--malloc fixed|default] [--idle-ms N]
+ *                                        [--malloc fixed|default] [--settle]
  *
  * Needs root. Namespace deleted at the end, also on failure.
  */
@@ -22,7 +22,7 @@ import { openQueues } from '@tunpipe/linux-mq';
 import { createNetns, netAdminMissing, type TestContext } from '@tunpipe/testkit';
 import { sleep } from './deadline.js';
 import { formatMemoryMap, memoryMap, rssInUse } from './memory-map.js';
-import { resources, settleBuffers, settleRss, warmUp } from './resources.js';
+import { reduceHeap, resources, settleBuffers, warmUp } from './resources.js';
 
 const { values } = parseArgs({
   options: {
@@ -30,13 +30,13 @@ const { values } = parseArgs({
     'tx-capacity': { type: 'string', default: '65536' },
     packets: { type: 'string', default: '20000' },
     malloc: { type: 'string', default: 'default' },
-    'idle-ms': { type: 'string', default: '0' },
+    settle: { type: 'boolean', default: false },
   },
 });
 const lifetimes = Number(values.lifetimes);
 const txCapacity = Number(values['tx-capacity']);
 const packets = Number(values.packets);
-const idleMs = Number(values['idle-ms']);
+const settleHeap = values.settle;
 if (values.malloc !== 'fixed' && values.malloc !== 'default') {
   process.stderr.write('set-lifetimes: --malloc must be fixed or default\n');
   process.exit(2);
@@ -85,14 +85,15 @@ async function lifetime(ns: ReturnType<typeof createNetns>): Promise<number> {
 try {
   await warmUp();
   const ns = createNetns(ctx, 'memlt');
+  if (settleHeap) await reduceHeap();
   const base = resources();
   const rows: string[] = [];
   const first = memoryMap();
-  process.stderr.write(`set-lifetimes: TX ring 256 x ${txCapacity} B, ${packets} datagrams per lifetime, malloc thresholds ${values.malloc}, idle up to ${idleMs} ms\nbaseline: ${formatMemoryMap(first)}\n`);
+  process.stderr.write(`set-lifetimes: TX ring 256 x ${txCapacity} B, ${packets} datagrams per lifetime, malloc thresholds ${values.malloc}${settleHeap ? ', V8 heap settled before each snapshot' : ''}\nbaseline: ${formatMemoryMap(first)}\n`);
   for (let n = 0; n < lifetimes; n++) {
     const relayed = await lifetime(ns);
     await settleBuffers(base);
-    if (idleMs > 0) await settleRss(base.rss + MiB, idleMs);
+    if (settleHeap) await reduceHeap();
     const m = memoryMap();
     process.stderr.write(`lifetime ${n} (${relayed} relayed): ${formatMemoryMap(m)}\n`);
     rows.push(`${n}\t${(m.rss / MiB).toFixed(1)}\t${(rssInUse(m) / MiB).toFixed(1)}\t${((m.groups.brkHeap + m.groups.arenaHeaps) / MiB).toFixed(1)}`);

@@ -11,7 +11,7 @@ import { Epoch, type EpochRecord, type LoadSettings } from './epoch.js';
 import { injectFault } from './fault-injector.js';
 import { planFaults, FAULT_KINDS, type Fault, type FaultKind } from './fault-schedule.js';
 import { Prng } from './prng.js';
-import { resources, settle, settleBuffers, settleRss, warmUp, ARRAY_BUFFER_SLACK, type Resources } from './resources.js';
+import { reduceHeap, resources, settle, settleBuffers, settleRss, warmUp, ARRAY_BUFFER_SLACK, type Resources } from './resources.js';
 import { SoakNamespaces } from './topology.js';
 import { formatMemoryMap, memoryMap, rssInUse, type MemoryMap } from './memory-map.js';
 import { closeBooks, unaccounted, type UdpBooks } from './udp-books.js';
@@ -32,7 +32,7 @@ export interface SoakOptions {
    * is only held to RSS_BACKSTOP (exited threads' arenas keep their free tops).
    */
   malloc?: 'fixed' | 'default';
-  /** RSS allowed above the baseline once the run is over and the process idle (bytes). Default RSS_TOLERANCE. */
+  /** RSS allowed above the baseline once the run is over and the allocators gave back what they hold free (bytes). Default RSS_TOLERANCE. */
   rssTolerance?: number;
   /** Progress lines. */
   log?: (line: string) => void;
@@ -51,7 +51,8 @@ export interface SoakOptions {
 export const RSS_IN_USE_TOLERANCE = 3 << 20;
 
 /**
- * RSS the idle process may keep above its pre-soak baseline, with fixed malloc
+ * RSS the process may keep above its pre-soak baseline (both measured after
+ * V8 gave back its free memory: resources.ts, settleRss), with fixed malloc
  * thresholds: what the first use of the relay adds for good (compiled code, the
  * parts of node, koffi and libc it pages in, malloc bookkeeping: 2 to 3 MiB),
  * and thread stacks glibc caches for the next threads. See README.md.
@@ -61,12 +62,12 @@ export const RSS_TOLERANCE = 6 << 20;
 /** With glibc's dynamic malloc thresholds, RSS is held only to this much growth (bytes). */
 export const RSS_BACKSTOP = 160 << 20;
 
-/** Longest wait for the idle process's RSS to come down after the run (ms): V8's memory reducer starts 8 s after the last major collection. */
-export const RSS_SETTLE_MS = 20_000;
+/** Longest wait for RSS to come down after the run (ms), once V8 was made to give back its free memory (resources.ts, settleRss). */
+export const RSS_SETTLE_MS = 5_000;
 
 /** A memory snapshot of the soak: at the baseline, after each epoch (rings freed), at the end. */
 export interface MemorySnapshot {
-  /** 'baseline', 'epoch N', 'end' or 'idle' (after the wait for RSS to come down). */
+  /** 'baseline', 'epoch N', 'end' or 'settled' (after V8 gave back its free memory). */
   label: string;
   /** What RSS consisted of. */
   map: MemoryMap;
@@ -126,11 +127,13 @@ export interface SoakResult {
   rssInUseTolerance: number;
   /** The malloc thresholds the run had. */
   malloc: 'fixed' | 'default';
-  /** RSS once the run was over and the process idle (bytes). */
-  idleRss: number;
-  /** How long it took RSS to come down (ms; RSS_SETTLE_MS when it did not). */
-  idleMs: number;
-  /** RSS allowed above the baseline when idle (bytes). */
+  /** RSS at the start, after V8 gave back its free memory (bytes). */
+  baselineRss: number;
+  /** RSS once the run was over and V8 gave back its free memory (bytes). */
+  settledRss: number;
+  /** How long settling took (ms; about RSS_SETTLE_MS when RSS did not come down). */
+  settleMs: number;
+  /** RSS allowed above the baseline once settled (bytes). */
   rssTolerance: number;
   /** Slowest time per bounded operation. */
   slowest: Record<string, { ms: number; bound: number; count: number }>;
@@ -152,6 +155,7 @@ export async function runSoak(ctx: TestContext, options: SoakOptions): Promise<S
   const malloc = options.malloc ?? 'fixed';
   if (malloc === 'fixed') fixMallocThresholds();
   await warmUp();
+  const baselineRss = await reduceHeap();
   const before = resources();
   const memory: MemorySnapshot[] = [];
   const snapshot = async (label: string): Promise<void> => {
@@ -213,10 +217,10 @@ export async function runSoak(ctx: TestContext, options: SoakOptions): Promise<S
   const after = await settle(before);
   await snapshot('end');
   const rssTolerance = options.rssTolerance ?? RSS_TOLERANCE;
-  const idleStart = performance.now();
-  const idleRss = await settleRss(before.rss + rssTolerance, RSS_SETTLE_MS);
-  const idleMs = performance.now() - idleStart;
-  await snapshot('idle');
+  const settleStart = performance.now();
+  const settledRss = await settleRss(baselineRss + rssTolerance, RSS_SETTLE_MS);
+  const settleMs = performance.now() - settleStart;
+  await snapshot('settled');
   const wallMs = performance.now() - started;
 
   const udp = closeBooks(epochs.map((e) => e.udp));
@@ -267,12 +271,12 @@ export async function runSoak(ctx: TestContext, options: SoakOptions): Promise<S
       }
     }
   }
-  // RSS back to the baseline: once the run is over and the process idle.
-  if (malloc === 'fixed' && idleRss - before.rss > rssTolerance) {
-    violations.push(`RSS did not come back: ${mib(idleRss - before.rss)} MiB above the baseline (${mib(before.rss)} MiB) after ${(idleMs / 1000).toFixed(1)} s idle (allowed ${mib(rssTolerance)})`);
+  // RSS back to the baseline: once the run is over and the allocators gave back what they hold free.
+  if (malloc === 'fixed' && settledRss - baselineRss > rssTolerance) {
+    violations.push(`RSS did not come back: ${mib(settledRss - baselineRss)} MiB above the baseline (${mib(baselineRss)} MiB) after ${(settleMs / 1000).toFixed(1)} s (allowed ${mib(rssTolerance)})`);
   }
-  if (malloc === 'default' && idleRss - before.rss > RSS_BACKSTOP) {
-    violations.push(`RSS grew by ${mib(idleRss - before.rss)} MiB (allowed ${mib(RSS_BACKSTOP)} with glibc's dynamic malloc thresholds)`);
+  if (malloc === 'default' && settledRss - baselineRss > RSS_BACKSTOP) {
+    violations.push(`RSS grew by ${mib(settledRss - baselineRss)} MiB (allowed ${mib(RSS_BACKSTOP)} with glibc's dynamic malloc thresholds)`);
   }
   return {
     seed: options.seed,
@@ -289,8 +293,9 @@ export async function runSoak(ctx: TestContext, options: SoakOptions): Promise<S
     memory,
     rssInUseTolerance,
     malloc,
-    idleRss,
-    idleMs,
+    baselineRss,
+    settledRss,
+    settleMs,
     rssTolerance,
     slowest: Object.fromEntries(deadlines.slowest),
     violations,

@@ -42,8 +42,8 @@ export interface TcpResults {
   failures: string[];
 }
 
-/** The agent's message for a connect() its kernel refused (Node's `connect ECODE address:port`). */
-const REFUSED_CONNECT = /^connect (ENETUNREACH|EHOSTUNREACH) /;
+/** The agent's message for a connect() its kernel refused (`agent in NS: connect ECODE address:port ...`). */
+const REFUSED_CONNECT = /\bconnect (ENETUNREACH|EHOSTUNREACH) /;
 
 /** Runs the loops; see the file comment. */
 export class TcpLoad {
