@@ -4,6 +4,7 @@
  * (splitting or keeping offload superpackets), writes from TX rings with GRO, and
  * can run an in-worker packet handler that drops, passes, replies or forwards.
  */
+export { QueueWorkerPool, type QueueWorkerPoolOptions } from './worker-pool.js';
 export { openQueues, QueueSet, type OpenQueuesOptions, type AffinityOption, type HandlerErrorEvent, type QueueWorkerInfo } from './queue-set.js';
 export { RxRedirect, type RedirectOptions, type RedirectEnd, type RedirectEndCause } from './rx-redirect.js';
 export { BatchReader, type ReadOptions, type BatchReaderOptions } from './batch-reader.js';

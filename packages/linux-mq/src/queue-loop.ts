@@ -176,8 +176,8 @@ export class QueueLoop {
     this.redirectSlots = new Int32Array(most);
   }
 
-  /** Runs until stop is requested or the queue fails; never throws. */
-  run(): void {
+  /** Runs until stop is requested or the queue fails; never throws. Returns the RingFailure (NONE when stopped). */
+  run(): number {
     Atomics.store(this.ctl, LIFE, WorkerLife.RUNNING);
     let failure: number = RingFailure.NONE;
     let message = '';
@@ -224,6 +224,7 @@ export class QueueLoop {
     } finally {
       this.finish(failure, message);
     }
+    return failure;
   }
 
   private finish(failure: number, message: string): void {

@@ -33,9 +33,10 @@ import { currentThreadCpus } from './cpu-affinity.js';
 import { waitAsync } from './wait-async.js';
 import { MAX_FORWARD_DEVICE } from './verdict.js';
 import { openNowaitRing, type ReadsOption, type ReadPath } from './uring-reads.js';
+import { QueueWorkerPool } from './worker-pool.js';
 import { RxRedirect, type RedirectOptions } from './rx-redirect.js';
 import type {
-  QueueMode, HandlerErrorPolicy, QueueWorkerData, PeerDevice, WorkerMessage, ErrorInfo,
+  QueueMode, HandlerErrorPolicy, QueueWorkerData, QueueThreadData, PeerDevice, WorkerMessage, ErrorInfo,
 } from './worker-protocol.js';
 
 /** The worker module, next to this file in dist/. */
@@ -121,6 +122,13 @@ export interface OpenQueuesOptions {
    * is unavailable.
    */
   reads?: ReadsOption;
+  /**
+   * Threads for the queues: taken from this pool (idle ones first) and given back
+   * to it when the set closes, instead of started here and ended by `close()`.
+   * For a process that opens and closes sets many times (worker-pool.ts says what
+   * each new thread costs). Default: none.
+   */
+  workerPool?: QueueWorkerPool;
 }
 
 /** One worker as `workers()` lists it. */
@@ -224,6 +232,9 @@ export async function openQueues(options: OpenQueuesOptions): Promise<QueueSet> 
   }
   // Forced io_uring: refuse now (ERR_TUN_IO_URING, with errno when setup failed), before anything is built.
   if (reads === 'io_uring') openNowaitRing(() => IoUring.open({ entries: 1 })).close();
+  const workerPool = options.workerPool ?? null;
+  if (workerPool !== null && !(workerPool instanceof QueueWorkerPool)) throw invalid('workerPool must be a QueueWorkerPool');
+  if (workerPool?.closed === true) throw new TunError('ERR_TUN_CLOSED', 'the worker pool is closed');
   const handler = options.handler === undefined ? null : { url: handlerUrl(options.handler), data: options.handlerData };
   const affinity = options.affinity ?? 'none';
   if (affinity !== 'none' && affinity !== 'spread' && typeof affinity !== 'function') {
@@ -275,6 +286,7 @@ export async function openQueues(options: OpenQueuesOptions): Promise<QueueSet> 
       queues, mode, batchSize, txSlots, txCapacity, maxBatch, maxOutstanding, handler, handlerErrors, affinity, statsInterval, reads,
       rxSlots: options.rxSlots, rxCapacity: options.rxPacketCapacity, onHandlerError: options.onHandlerError,
       execArgv: options.execArgv === undefined ? undefined : checkExecArgv(options.execArgv),
+      workerPool,
     });
   } catch (e) {
     // The set never owned the fds: close them (and the devices) as a failed build would.
@@ -309,6 +321,7 @@ interface SetConfig {
   rxCapacity: number | undefined;
   onHandlerError: ((event: HandlerErrorEvent) => void) | undefined;
   execArgv: string[] | undefined;
+  workerPool: QueueWorkerPool | null;
 }
 
 function checkExecArgv(argv: readonly string[]): string[] {
@@ -441,47 +454,71 @@ export class QueueSet implements AsyncDisposable {
       affinity: this.affinityFor(s.device, s.queue, allowed),
       reads: this.config.reads,
     };
-    const worker = new Worker(WORKER_URL, { workerData: data, ...(this.config.execArgv === undefined ? {} : { execArgv: this.config.execArgv }) });
+    const pool = this.config.workerPool;
+    const thread: QueueThreadData = { job: data, pooled: false };
+    const worker = pool === null
+      ? new Worker(WORKER_URL, { workerData: thread, ...(this.config.execArgv === undefined ? {} : { execArgv: this.config.execArgv }) })
+      : pool.take(data, WORKER_URL, this.config.execArgv);
     s.worker = worker;
     let ready = false;
     let startError: Error | undefined;
-    s.exited = new Promise<void>((res) => {
-      worker.once('exit', () => {
-        this.onExit(s);
-        res();
-      });
+    let resolveReady!: () => void;
+    let rejectReady!: (e: Error) => void;
+    const started = new Promise<void>((res, rej) => {
+      resolveReady = res;
+      rejectReady = rej;
     });
-    return new Promise<void>((resolveReady, rejectReady) => {
-      worker.on('message', (m: WorkerMessage) => {
-        if (m.type === 'ready') {
-          ready = true;
-          s.tid = m.tid;
-          s.affinity = m.affinity;
-          s.reads = m.reads;
-          if (channels.lifecycle.hasSubscribers) channels.lifecycle.publish({ device: s.device, queue: s.queue, event: 'ready' });
-          resolveReady();
-        } else {
-          this.onMessage(s, m);
-        }
-      });
-      worker.on('error', (e: Error) => {
-        if (!ready) {
-          startError = e;
-          return;
-        }
-        s.rx.fail(RingFailure.WORKER);
-        if (channels.error.hasSubscribers) {
-          const error = new TunError('ERR_TUN_WORKER', `device ${s.device} queue ${s.queue}: the worker died: ${e.message}`, { cause: e });
-          channels.error.publish({ device: s.device, queue: s.queue, error });
-        }
-      });
-      worker.once('exit', (code) => {
-        if (ready) return;
+    // The queue's end: the thread exited, or (pooled) it released the job. The
+    // listeners are the job's: a pooled thread goes on to serve another set.
+    let ended!: () => void;
+    s.exited = new Promise<void>((res) => {
+      ended = res;
+    });
+    const end = (): void => {
+      worker.off('message', onMessage);
+      worker.off('error', onError);
+      worker.off('exit', onExit);
+      if (s.worker === worker) s.worker = undefined;
+      this.onExit(s);
+      ended();
+    };
+    const onMessage = (m: WorkerMessage): void => {
+      if (m.type === 'ready') {
+        ready = true;
+        s.tid = m.tid;
+        s.affinity = m.affinity;
+        s.reads = m.reads;
+        if (channels.lifecycle.hasSubscribers) channels.lifecycle.publish({ device: s.device, queue: s.queue, event: 'ready' });
+        resolveReady();
+      } else if (m.type === 'released') {
+        end();
+      } else {
+        this.onMessage(s, m);
+      }
+    };
+    const onError = (e: Error): void => {
+      if (!ready) {
+        startError = e;
+        return;
+      }
+      s.rx.fail(RingFailure.WORKER);
+      if (channels.error.hasSubscribers) {
+        const error = new TunError('ERR_TUN_WORKER', `device ${s.device} queue ${s.queue}: the worker died: ${e.message}`, { cause: e });
+        channels.error.publish({ device: s.device, queue: s.queue, error });
+      }
+    };
+    const onExit = (code: number): void => {
+      if (!ready) {
         const e = startError;
         const code2 = this.config.handler !== null ? 'ERR_TUN_HANDLER' : 'ERR_TUN_WORKER';
         rejectReady(new TunError(code2, `device ${s.device} queue ${s.queue}: the worker failed to start${e ? `: ${e.message}` : ` (exit code ${code})`}`, { cause: e }));
-      });
-    });
+      }
+      end();
+    };
+    worker.on('message', onMessage);
+    worker.on('error', onError);
+    worker.on('exit', onExit);
+    return started;
   }
 
   private affinityFor(d: number, q: number, allowed: number[]): number[] | null {

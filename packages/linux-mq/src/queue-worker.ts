@@ -10,29 +10,52 @@
  * returns to JavaScript; DESIGN.md). So each queue gets a dedicated thread that
  * waits in `poll([fd, eventfd])`, and is stopped by a flag plus a write to its
  * eventfd, which wakes it within about a millisecond.
+ *
+ * With a `QueueWorkerPool` (worker-pool.ts) the thread outlives its first queue:
+ * when the loop is left it posts 'released' and waits in its event loop for the
+ * next job, so a process that opens and closes queue sets reuses threads (and
+ * their isolate, koffi instance and malloc arena) instead of making new ones.
  */
+import { once } from 'node:events';
 import { parentPort, workerData, receiveMessageOnPort } from 'node:worker_threads';
 import { sys } from '@tunpipe/core';
 import { QueueLoop } from './queue-loop.js';
+import { RingFailure } from './slot-ring.js';
 import { pinCurrentThread, currentThreadCpus } from './cpu-affinity.js';
 import type { HandlerContext, HandlerModule, PacketHandler } from './handler-api.js';
-import type { QueueWorkerData, WorkerMessage } from './worker-protocol.js';
+import type { JobMessage, QueueThreadData, QueueWorkerData, QuitMessage, WorkerMessage } from './worker-protocol.js';
 
-const data = workerData as QueueWorkerData;
+const thread = workerData as QueueThreadData;
 const port = parentPort!;
 const post = (m: WorkerMessage): void => port.postMessage(m);
+/** The CPUs the thread started with: a pooled thread pinned by one job is unpinned for a job without affinity. */
+const startCpus = currentThreadCpus();
+let pinned = false;
 
-let affinity: number[] | null = null;
-if (data.affinity !== null && data.affinity.length > 0) {
-  const err = pinCurrentThread(data.affinity);
-  if (err !== 0) throw new Error(`sched_setaffinity(${data.affinity.join(',')}) failed with errno ${err}`);
-  affinity = currentThreadCpus();
+/** Pins (or unpins) the thread for `data`; resolves the CPUs it is pinned to, or null. */
+function applyAffinity(data: QueueWorkerData): number[] | null {
+  if (data.affinity !== null && data.affinity.length > 0) {
+    const err = pinCurrentThread(data.affinity);
+    if (err !== 0) throw new Error(`sched_setaffinity(${data.affinity.join(',')}) failed with errno ${err}`);
+    pinned = true;
+    return currentThreadCpus();
+  }
+  if (pinned && startCpus.length > 0) {
+    const err = pinCurrentThread(startCpus);
+    if (err !== 0) throw new Error(`sched_setaffinity(${startCpus.join(',')}) failed with errno ${err}`);
+    pinned = false;
+  }
+  return null;
 }
 
-let handler: PacketHandler | null = null;
-if (data.handler !== null) {
+/**
+ * The job's handler: the module is imported once per thread (a pooled thread
+ * keeps it, like any ES module), `init()` runs once per job.
+ */
+async function loadHandler(data: QueueWorkerData): Promise<PacketHandler | null> {
+  if (data.handler === null) return null;
   const mod = (await import(data.handler.url)) as HandlerModule;
-  handler = mod.handle ?? (typeof mod.default === 'function' ? mod.default : null);
+  let handler = mod.handle ?? (typeof mod.default === 'function' ? mod.default : null);
   if (typeof mod.init === 'function') {
     const context: HandlerContext = {
       device: data.device,
@@ -49,11 +72,39 @@ if (data.handler !== null) {
   if (typeof handler !== 'function') {
     throw new Error(`handler module ${data.handler.url} exports no handle() function (named or default)`);
   }
+  return handler;
 }
 
-// Requests that carry data (QueueOp.REDIRECT) post it first; the loop takes it synchronously.
-const receive = (): unknown => receiveMessageOnPort(port)?.message;
-const loop = new QueueLoop(data, handler, post, receive);
-post({ type: 'ready', tid: sys.gettid(), affinity, reads: loop.readPath });
-loop.run();
+/** Runs one job to its end; resolves the RingFailure it ended with. */
+async function runJob(data: QueueWorkerData): Promise<number> {
+  const affinity = applyAffinity(data);
+  const handler = await loadHandler(data);
+  // Requests that carry data (QueueOp.REDIRECT) post it first; the loop takes it synchronously.
+  const receive = (): unknown => receiveMessageOnPort(port)?.message;
+  const loop = new QueueLoop(data, handler, post, receive);
+  post({ type: 'ready', tid: sys.gettid(), affinity, reads: loop.readPath });
+  return loop.run();
+}
+
+/**
+ * Waits, idle in the event loop, for the pool's next message: the next job, or
+ * null to exit. Anything else (a redirect's data the last job never took) is
+ * dropped.
+ */
+async function nextJob(): Promise<QueueWorkerData | null> {
+  for (;;) {
+    const [m] = (await once(port, 'message')) as [JobMessage | QuitMessage | { type: string }];
+    if (m.type === 'job') return (m as JobMessage).job;
+    if (m.type === 'quit') return null;
+  }
+}
+
+let job: QueueWorkerData | null = thread.job;
+while (job !== null) {
+  const failure = await runJob(job);
+  // A loop that crashed may have left the thread in any state: the thread ends with it.
+  if (!thread.pooled || failure === RingFailure.WORKER) break;
+  post({ type: 'released' });
+  job = await nextJob();
+}
 port.close();

@@ -74,6 +74,29 @@ export interface QueueWorkerData {
   reads: ReadsOption;
 }
 
+/**
+ * `workerData` of a queue worker thread: its first job, and whether it goes back
+ * to a `QueueWorkerPool` when the job is over instead of exiting.
+ */
+export interface QueueThreadData {
+  /** The first job. */
+  job: QueueWorkerData;
+  /** Wait for the next job (JobMessage) when this one is over; exit on QuitMessage. */
+  pooled: boolean;
+}
+
+/** Main → idle pooled worker: run this job next (same fields as a first job's workerData). */
+export interface JobMessage {
+  type: 'job';
+  /** The job. */
+  job: QueueWorkerData;
+}
+
+/** Main → idle pooled worker: exit. */
+export interface QuitMessage {
+  type: 'quit';
+}
+
 /** A serialisable error. */
 export interface ErrorInfo {
   name: string;
@@ -126,8 +149,16 @@ export interface RedirectMessage {
   target: PeerDevice;
 }
 
+/**
+ * Worker → main, pooled workers only: the job is over (its loop was left, its
+ * rings and io_uring closed) and the thread now waits for the next one.
+ */
+export interface ReleasedMessage {
+  type: 'released';
+}
+
 /** Any message a queue worker posts. */
-export type WorkerMessage = ReadyMessage | HandlerErrorMessage | FailedMessage;
+export type WorkerMessage = ReadyMessage | HandlerErrorMessage | FailedMessage | ReleasedMessage;
 
 /** Serialises an unknown thrown value. */
 export function errorInfo(e: unknown): ErrorInfo {

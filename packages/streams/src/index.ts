@@ -7,6 +7,7 @@ export { StreamErrorCode, abortedError } from './error-codes.js';
 export { PacketView, packetOf, isPacket, timestampNow, type Packet, type PacketMeta } from './packet.js';
 
 // Devices: openTun() and the streams of an open device (ownership rules in packet-cursor.ts).
+export { QueueWorkerPool, type QueueWorkerPoolOptions } from '@tunpipe/linux-mq';
 export { openTun, builderFromOptions, DEFAULT_RETAIN, MAX_RETAIN, MAX_SPIN, type OpenTunOptions, type TunDeviceOptions } from './open-tun.js';
 export { TunStreams, type TunStats, type PacketIterationOptions } from './tun-streams.js';
 export { TunReadableStream, type PipePath } from './fused-pipe.js';

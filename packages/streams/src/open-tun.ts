@@ -65,6 +65,7 @@ export interface OpenTunOptions
       | 'onHandlerError'
       | 'affinity'
       | 'statsInterval'
+      | 'workerPool'
     > {
   /** A configured builder, instead of the device fields. */
   builder?: DeviceBuilder;
@@ -109,7 +110,7 @@ const DEVICE_FIELDS = [
 const OTHER_FIELDS = [
   'builder', 'device', 'routes', 'queues', 'mode', 'copy', 'retain', 'timestamps', 'txQueue', 'rxSlots', 'txSlots',
   'rxPacketCapacity', 'txPacketCapacity', 'batchSize', 'maxBatch', 'handler', 'handlerData', 'handlerErrors',
-  'onHandlerError', 'affinity', 'statsInterval', 'spin', 'fusePipes',
+  'onHandlerError', 'affinity', 'statsInterval', 'spin', 'fusePipes', 'workerPool',
 ] as const;
 const KNOWN = new Set<string>([...DEVICE_FIELDS, ...OTHER_FIELDS]);
 
@@ -191,6 +192,7 @@ export async function openTun(options: OpenTunOptions = {}): Promise<TunStreams>
     onHandlerError: options.onHandlerError,
     affinity: options.affinity,
     statsInterval: options.statsInterval,
+    workerPool: options.workerPool,
   });
   try {
     for (const cidr of routes) set.devices[0]!.addRoute(cidr);
