@@ -20,7 +20,7 @@ import { Worker } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
 import { isAbsolute, resolve } from 'node:path';
 import { sys, Device, DeviceBuilder, IoUring, constants as C } from '@tunpipe/core';
-import { TunError, IDEAL_BATCH_SIZE } from '@tunpipe/offload';
+import { TunError, IDEAL_BATCH_SIZE, forgetRecentViews } from '@tunpipe/offload';
 import { SlotRing, RingState, RingFailure, TAIL, nextPowerOfTwo, slotRingByteLength } from './slot-ring.js';
 import { QueueControl, STOP, REQ_SEQ, REQ_OP, DONE_SEQ, RESULT, LIFE, QueueOp, WorkerLife } from './queue-control.js';
 import { Doorbell } from './doorbell.js';
@@ -455,7 +455,7 @@ export class QueueSet implements AsyncDisposable {
       reads: this.config.reads,
     };
     const pool = this.config.workerPool;
-    const thread: QueueThreadData = { job: data, pooled: false };
+    const thread: QueueThreadData = { job: data, pooled: false, gcFlagLock: null };
     const worker = pool === null
       ? new Worker(WORKER_URL, { workerData: thread, ...(this.config.execArgv === undefined ? {} : { execArgv: this.config.execArgv }) })
       : pool.take(data, WORKER_URL, this.config.execArgv);
@@ -786,6 +786,8 @@ export class QueueSet implements AsyncDisposable {
     }
     for (const d of this.devices) d.close();
     for (const b of this.bells) b.ring();
+    // The main thread's offload view cache may hold this set's rings (send path).
+    forgetRecentViews();
     // Every worker thread is joined; glibc keeps the memory they freed in their
     // arenas. malloc_trim hands the free pages of every arena back to the kernel
     // (soak: 10-20 MiB per closed 8-worker set, 1-7 ms; test/soak/README.md).

@@ -17,8 +17,11 @@
  * their isolate, koffi instance and malloc arena) instead of making new ones.
  */
 import { once } from 'node:events';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { parentPort, workerData, receiveMessageOnPort } from 'node:worker_threads';
 import { sys } from '@tunpipe/core';
+import { forgetRecentViews } from '@tunpipe/offload';
 import { QueueLoop } from './queue-loop.js';
 import { RingFailure } from './slot-ring.js';
 import { pinCurrentThread, currentThreadCpus } from './cpu-affinity.js';
@@ -99,11 +102,46 @@ async function nextJob(): Promise<QueueWorkerData | null> {
   }
 }
 
+/**
+ * A full collection of this thread's heap, for pooled threads between jobs: the
+ * finished job's objects (ring views, the loop) are garbage that still holds the
+ * closed set's SharedArrayBuffers, and a thread that allocates nothing per packet
+ * may not run a major collection for a long time, so the rings' memory would stay
+ * allocated while the thread idles. (offload's view cache holds the last two
+ * buffers it saw: `forgetRecentViews` lets go of them first.) The gc function is
+ * taken with --expose-gc switched on just for that one new context, then off
+ * again; V8's flags are process-wide, so pooled threads starting together take
+ * turns (`gcFlagLock`, a word shared by every thread the pools start).
+ */
+function collector(lock: Int32Array): () => void {
+  while (Atomics.compareExchange(lock, 0, 0, 1) !== 0) Atomics.wait(lock, 0, 1, 50);
+  try {
+    v8.setFlagsFromString('--expose-gc');
+    try {
+      return vm.runInNewContext('gc') as () => void;
+    } finally {
+      v8.setFlagsFromString('--no-expose-gc');
+    }
+  } finally {
+    Atomics.store(lock, 0, 0);
+    Atomics.notify(lock, 0, 1);
+  }
+}
+
+const collect = thread.gcFlagLock === null ? null : collector(new Int32Array(thread.gcFlagLock));
 let job: QueueWorkerData | null = thread.job;
+// workerData stays reachable for the thread's life: it must not keep the first job's rings.
+(thread as { job: QueueWorkerData | null }).job = null;
 while (job !== null) {
   const failure = await runJob(job);
   // A loop that crashed may have left the thread in any state: the thread ends with it.
-  if (!thread.pooled || failure === RingFailure.WORKER) break;
+  if (!thread.pooled || collect === null || failure === RingFailure.WORKER) break;
+  job = null;
+  forgetRecentViews();
+  // A job that came as a message ran inside the port's message dispatch, whose
+  // handle scope holds that message (and the rings in it): collect on a fresh turn.
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  collect();
   post({ type: 'released' });
   job = await nextJob();
 }

@@ -44,6 +44,9 @@ interface IdleThread {
 
 const QUIT: QuitMessage = { type: 'quit' };
 
+/** Held by a pooled thread while it switches V8's process-wide --expose-gc flag (queue-worker.ts); one for every pool. */
+const GC_FLAG_LOCK = new SharedArrayBuffer(4);
+
 /** Keeps queue worker threads for later queue sets; see the file comment. */
 export class QueueWorkerPool {
   /** How long an idle thread waits for a set before it exits (ms). */
@@ -108,7 +111,7 @@ export class QueueWorkerPool {
       this.reusedCount++;
       return t!.worker;
     }
-    const workerData: QueueThreadData = { job, pooled: true };
+    const workerData: QueueThreadData = { job, pooled: true, gcFlagLock: GC_FLAG_LOCK };
     const worker = new Worker(url, { workerData, ...(execArgv === undefined ? {} : { execArgv }) });
     this.startedCount++;
     const exited = new Promise<void>((resolve) => {

@@ -83,6 +83,8 @@ export interface QueueThreadData {
   job: QueueWorkerData;
   /** Wait for the next job (JobMessage) when this one is over; exit on QuitMessage. */
   pooled: boolean;
+  /** Pooled threads: one Int32 word, shared by all of them, held while a thread switches V8's --expose-gc flag (queue-worker.ts). */
+  gcFlagLock: SharedArrayBuffer | null;
 }
 
 /** Main → idle pooled worker: run this job next (same fields as a first job's workerData). */

@@ -89,6 +89,18 @@ export function viewsOf(bytes: Uint8Array): BufferViews {
   return views;
 }
 
+/**
+ * Drops the two most recent lookups, the only strong references the cache holds
+ * (the WeakMap holds none), so buffers used last can be freed once nothing else
+ * refers to them: a pooled queue thread calls it between queue sets, whose rings
+ * would otherwise stay allocated while it idles.
+ */
+export function forgetRecentViews(): void {
+  arrayA = arrayB = undefined;
+  bufferA = bufferB = undefined;
+  viewsA = viewsB = undefined;
+}
+
 /** A DataView over the whole buffer behind `bytes`. */
 export function dataViewOf(bytes: Uint8Array): DataView {
   return viewsOf(bytes).data;

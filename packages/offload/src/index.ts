@@ -32,6 +32,7 @@ export {
   type VirtioNetHdr,
 } from './virtio-net-hdr.js';
 export { IDEAL_BATCH_SIZE } from './batch-size.js';
+export { forgetRecentViews } from './buffer-views.js';
 export { handleVirtioRead } from './virtio-read.js';
 export { splitGso, type SegmentSizes } from './gso-split.js';
 export { GroTable } from './gro-table.js';
