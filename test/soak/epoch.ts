@@ -6,7 +6,7 @@
  * devices); the next epoch starts on a recreated namespace, with the sequence
  * numbers going on where the last epoch stopped.
  */
-import type { StatTotals } from '@tunpipe/linux-mq';
+import type { QueueWorkerPool, StatTotals } from '@tunpipe/linux-mq';
 import { AgentProcess } from './agent-process.js';
 import { Deadlines, sleep } from './deadline.js';
 import { linkDrops, udpSnmp } from './kernel-counters.js';
@@ -97,9 +97,9 @@ export class Epoch {
   }
 
   /** Builds the relay and starts the load; UDP sequence numbers start at `firstSeq`. */
-  static async open(index: number, spaces: SoakNamespaces, load: LoadSettings, deadlines: Deadlines, tcpPrng: Prng, firstSeq: number): Promise<Epoch> {
+  static async open(index: number, spaces: SoakNamespaces, load: LoadSettings, deadlines: Deadlines, tcpPrng: Prng, firstSeq: number, workerPool?: QueueWorkerPool): Promise<Epoch> {
     const names = LINKS.map((l) => linkName(l, index));
-    const relay = await deadlines.within('open the relay (4 devices, workers)', 20_000, SoakRelay.open(spaces.home, { names, queues: load.queues, udpPort: load.udpPort }));
+    const relay = await deadlines.within('open the relay (4 devices, workers)', 20_000, SoakRelay.open(spaces.home, { names, queues: load.queues, udpPort: load.udpPort, workerPool }));
     let agentA: AgentProcess | undefined;
     let agentB: AgentProcess | undefined;
     try {

@@ -8,17 +8,19 @@
  *
  * With `--malloc fixed` it calls fixMallocThresholds() first; with `--settle`
  * V8 gives back its free memory before the baseline and each snapshot
- * (resources.ts, reduceHeap), so the table compares like with like.
+ * (resources.ts, reduceHeap), so the table compares like with like. With
+ * `--threads pooled` every lifetime's set runs on a QueueWorkerPool's threads.
+ * The table also shows thread stack mappings, malloc in use and openQueues' time.
  *
  *   node test/dist/soak/set-lifetimes.js [--lifetimes N] [--tx-capacity BYTES] [--packets N]
- *                                        [--malloc fixed|default] [--settle]
+ *                                        [--malloc fixed|default] [--settle] [--threads fresh|pooled]
  *
  * Needs root. Namespace deleted at the end, also on failure.
  */
 import { createSocket } from 'node:dgram';
 import { parseArgs } from 'node:util';
 import { DeviceBuilder, fixMallocThresholds } from '@tunpipe/core';
-import { openQueues } from '@tunpipe/linux-mq';
+import { openQueues, QueueWorkerPool } from '@tunpipe/linux-mq';
 import { createNetns, netAdminMissing, type TestContext } from '@tunpipe/testkit';
 import { sleep } from './deadline.js';
 import { formatMemoryMap, memoryMap, rssInUse } from './memory-map.js';
@@ -31,6 +33,7 @@ const { values } = parseArgs({
     packets: { type: 'string', default: '20000' },
     malloc: { type: 'string', default: 'default' },
     settle: { type: 'boolean', default: false },
+    threads: { type: 'string', default: 'fresh' },
   },
 });
 const lifetimes = Number(values.lifetimes);
@@ -42,6 +45,11 @@ if (values.malloc !== 'fixed' && values.malloc !== 'default') {
   process.exit(2);
 }
 if (values.malloc === 'fixed') fixMallocThresholds();
+if (values.threads !== 'fresh' && values.threads !== 'pooled') {
+  process.stderr.write('set-lifetimes: --threads must be fresh or pooled\n');
+  process.exit(2);
+}
+const pool = values.threads === 'pooled' ? new QueueWorkerPool() : undefined;
 const missing = netAdminMissing();
 if (missing !== null) {
   process.stderr.write(`set-lifetimes: cannot run: ${missing}\n`);
@@ -49,6 +57,8 @@ if (missing !== null) {
 }
 
 const teardowns: Array<() => unknown> = [];
+/** Time each openQueues took (ms). */
+const openMs: number[] = [];
 const ctx: TestContext = { teardown: (fn) => void teardowns.push(fn) };
 const MiB = 1048576;
 
@@ -56,7 +66,9 @@ const MiB = 1048576;
 async function lifetime(ns: ReturnType<typeof createNetns>): Promise<number> {
   const entry = ns.enter();
   try {
-    const set = await openQueues({ devices: [new DeviceBuilder().name('tpml0').offload(false)], queues: 2, txPacketCapacity: txCapacity, execArgv: [] });
+    const started = performance.now();
+    const set = await openQueues({ devices: [new DeviceBuilder().name('tpml0').offload(false)], queues: 2, txPacketCapacity: txCapacity, execArgv: [], workerPool: pool });
+    openMs.push(performance.now() - started);
     await ns.ip('addr', 'add', '198.18.9.1/24', 'dev', 'tpml0');
     await ns.ip('link', 'set', 'tpml0', 'up');
     const sock = createSocket('udp4');
@@ -96,9 +108,18 @@ try {
     if (settleHeap) await reduceHeap();
     const m = memoryMap();
     process.stderr.write(`lifetime ${n} (${relayed} relayed): ${formatMemoryMap(m)}\n`);
-    rows.push(`${n}\t${(m.rss / MiB).toFixed(1)}\t${(rssInUse(m) / MiB).toFixed(1)}\t${((m.groups.brkHeap + m.groups.arenaHeaps) / MiB).toFixed(1)}`);
+    rows.push(`${n}\t${(m.rss / MiB).toFixed(1)}\t${(rssInUse(m) / MiB).toFixed(1)}\t${((m.groups.brkHeap + m.groups.arenaHeaps) / MiB).toFixed(1)}\t${m.groups.threadStackCount}\t${(m.malloc.inUse / MiB).toFixed(2)}\t${openMs[n]!.toFixed(0)}`);
   }
-  process.stdout.write(`lifetime\tRSS MiB\tin use MiB\tglibc heaps MiB (TX ring 256 x ${txCapacity})\n-\t${(first.rss / MiB).toFixed(1)}\t${(rssInUse(first) / MiB).toFixed(1)}\t${((first.groups.brkHeap + first.groups.arenaHeaps) / MiB).toFixed(1)}\n${rows.join('\n')}\n`);
+  if (pool !== undefined) {
+    await pool.close();
+    await settleBuffers(base);
+    if (settleHeap) await reduceHeap();
+    const m = memoryMap();
+    process.stderr.write(`pool closed: ${formatMemoryMap(m)}\n`);
+    rows.push(`closed\t${(m.rss / MiB).toFixed(1)}\t${(rssInUse(m) / MiB).toFixed(1)}\t${((m.groups.brkHeap + m.groups.arenaHeaps) / MiB).toFixed(1)}\t${m.groups.threadStackCount}\t${(m.malloc.inUse / MiB).toFixed(2)}\t-`);
+  }
+  process.stdout.write(`lifetime\tRSS MiB\tin use MiB\tglibc heaps MiB\tstacks\tmalloc in use MiB\topen ms (TX ring 256 x ${txCapacity}, threads ${values.threads})\n-\t${(first.rss / MiB).toFixed(1)}\t${(rssInUse(first) / MiB).toFixed(1)}\t${((first.groups.brkHeap + first.groups.arenaHeaps) / MiB).toFixed(1)}\t${first.groups.threadStackCount}\t${(first.malloc.inUse / MiB).toFixed(2)}\t-\n${rows.join('\n')}\n`);
 } finally {
+  await pool?.close();
   for (const fn of teardowns.reverse()) await fn();
 }

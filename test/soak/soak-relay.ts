@@ -7,7 +7,7 @@
  * throw or to spin.
  */
 import { DeviceBuilder } from '@tunpipe/core';
-import { openQueues, type QueueSet, type StatTotals } from '@tunpipe/linux-mq';
+import { openQueues, type QueueSet, type QueueWorkerPool, type StatTotals } from '@tunpipe/linux-mq';
 import type { Netns } from '@tunpipe/testkit';
 import { CONTROL_WORDS, STALL_BASE, THROW_BASE } from './relay-handler.js';
 import { LINKS } from './topology.js';
@@ -24,6 +24,8 @@ export interface SoakRelayOptions {
   queues: number;
   /** UDP destination port of the soak datagrams. */
   udpPort: number;
+  /** Threads for the queues (reused from one epoch's relay to the next), or undefined for new ones. */
+  workerPool: QueueWorkerPool | undefined;
 }
 
 /** What the main thread did with the datagrams it read. */
@@ -89,6 +91,7 @@ export class SoakRelay {
         maxBatch: 64,
         statsInterval: 0,
         execArgv: [],
+        workerPool: options.workerPool,
       });
     } finally {
       entry.exit();
