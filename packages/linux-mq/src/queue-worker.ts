@@ -35,7 +35,7 @@ const post = (m: WorkerMessage): void => port.postMessage(m);
 const startCpus = currentThreadCpus();
 let pinned = false;
 
-/** Pins (or unpins) the thread for `data`; resolves the CPUs it is pinned to, or null. */
+/** Pins (or unpins) the thread for `data`; returns the CPUs it is pinned to, or null. */
 function applyAffinity(data: QueueWorkerData): number[] | null {
   if (data.affinity !== null && data.affinity.length > 0) {
     const err = pinCurrentThread(data.affinity);
