@@ -12,9 +12,8 @@
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import v8 from 'node:v8';
-import vm from 'node:vm';
 import { sys } from '@tunpipe/core';
-import { openFds, threadCount, runCommand, onExitCleanup } from '@tunpipe/testkit';
+import { openFds, threadCount, runCommand, onExitCleanup, collectGarbage, settledArrayBuffers } from '@tunpipe/testkit';
 import { sleep } from './deadline.js';
 
 /** A snapshot. */
@@ -31,17 +30,6 @@ export interface Resources {
   arrayBuffers: number;
   /** Bytes of the JavaScript heap in use. */
   heapUsed: number;
-}
-
-let gc: (() => void) | undefined;
-
-/** A full garbage collection (exposed through V8's flags on first use). */
-export function collectGarbage(): void {
-  if (gc === undefined) {
-    v8.setFlagsFromString('--expose-gc');
-    gc = vm.runInNewContext('gc') as () => void;
-  }
-  gc();
 }
 
 /** Takes a snapshot, after a full garbage collection. */
@@ -131,6 +119,5 @@ export async function settle(baseline: Resources, limitMs = 10_000): Promise<Res
  * so a memory snapshot taken afterwards does not count rings on their way out.
  */
 export async function settleBuffers(baseline: Resources, limitMs = 10_000): Promise<void> {
-  const end = Date.now() + limitMs;
-  while (resources().arrayBuffers - baseline.arrayBuffers > ARRAY_BUFFER_SLACK && Date.now() < end) await sleep(100);
+  await settledArrayBuffers(baseline.arrayBuffers + ARRAY_BUFFER_SLACK, limitMs);
 }

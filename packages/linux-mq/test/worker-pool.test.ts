@@ -8,10 +8,8 @@
  */
 import t from 'tap';
 import { readFileSync } from 'node:fs';
-import v8 from 'node:v8';
-import vm from 'node:vm';
 import { DeviceBuilder } from '@tunpipe/core';
-import { requireNetAdmin, createNetns, openFds, ping, settledThreadCount, threadCount, type Netns } from '@tunpipe/testkit';
+import { requireNetAdmin, createNetns, openFds, ping, settledArrayBuffers, settledThreadCount, threadCount, type Netns } from '@tunpipe/testkit';
 import { QueueWorkerPool } from '../src/worker-pool.js';
 import { openQueues, type OpenQueuesOptions, type QueueSet } from '../src/queue-set.js';
 import { currentThreadCpus } from '../src/cpu-affinity.js';
@@ -68,29 +66,12 @@ t.test('a second set reuses the first set\'s threads; close() of the pool ends t
   t.equal(openFds(), fds0, 'and nothing was created');
 });
 
-/** A full collection of the main thread's heap (the gc extension, taken once). */
-const gcNow = ((): (() => void) => {
-  v8.setFlagsFromString('--expose-gc');
-  return vm.runInNewContext('gc') as () => void;
-})();
-
-/** Array-buffer bytes after a collection, once they stop coming down (bounded). */
-async function arrayBuffersSettled(atMost: number): Promise<number> {
-  let bytes = Number.POSITIVE_INFINITY;
-  for (let i = 0; i < 50 && bytes > atMost; i++) {
-    gcNow();
-    bytes = process.memoryUsage().arrayBuffers;
-    if (bytes > atMost) await new Promise((r) => setTimeout(r, 100));
-  }
-  return bytes;
-}
-
 t.test('idle pooled threads hold none of the closed sets\' rings', async (t) => {
   if (!requireNetAdmin(t)) return;
   const ns = createNetns(t, 'poolrings');
   const pool = new QueueWorkerPool();
   t.teardown(() => pool.close());
-  const base = await arrayBuffersSettled(0);
+  const base = await settledArrayBuffers(0);
   // Three sets in a row on the same two threads: each job's rings (about 17 MiB
   // per queue) must be freed once the set closed, though the threads live on.
   // (In a function of its own: a suspended async frame keeps its dead locals.)
@@ -101,7 +82,7 @@ t.test('idle pooled threads hold none of the closed sets\' rings', async (t) => 
   };
   for (const name of ['tpw10', 'tpw11', 'tpw12']) await cycle(name);
   t.same(pool.counts, { started: 2, reused: 4 });
-  const left = await arrayBuffersSettled(base + (1 << 20));
+  const left = await settledArrayBuffers(base + (1 << 20));
   t.ok(left - base <= 1 << 20, `array buffers back to the baseline with both threads idle (${((left - base) / 1048576).toFixed(1)} MiB above)`);
 });
 

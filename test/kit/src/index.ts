@@ -18,7 +18,7 @@ export {
   type IpRouteJson,
   type RouteQuery,
 } from './oracles.js';
-export { openFds, threadCount, settledThreadCount } from './leaks.js';
+export { openFds, threadCount, settledThreadCount, collectGarbage, settledArrayBuffers } from './leaks.js';
 export { onExitCleanup, runExitCleanup } from './exit-cleanup.js';
 export { THREAD_NETNS_PATH } from './thread-netns.js';
 export { Prng, mixSeed, hashString } from './fuzz-prng.js';
