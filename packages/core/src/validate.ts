@@ -142,28 +142,27 @@ export function validateMac(mac: unknown): Uint8Array {
   return bytes;
 }
 
+/** An integer 0..`max`, else ERR_TUN_INVALID_ARGUMENT naming `what` (and `unit`, e.g. ' (bytes)'). */
+function integerUpTo(value: unknown, what: string, max: number, unit = ''): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > max) {
+    fail('ERR_TUN_INVALID_ARGUMENT', `${what} must be an integer 0..${max}${unit}, got ${show(value)}`);
+  }
+  return value;
+}
+
 /** A tx queue length, an integer 0..2^32-1. */
 export function validateTxQueueLen(length: unknown): number {
-  if (typeof length !== 'number' || !Number.isInteger(length) || length < 0 || length > MAX_TX_QUEUE_LEN) {
-    fail('ERR_TUN_INVALID_ARGUMENT', `txQueueLen must be an integer 0..${MAX_TX_QUEUE_LEN}, got ${show(length)}`);
-  }
-  return length;
+  return integerUpTo(length, 'txQueueLen', MAX_TX_QUEUE_LEN);
 }
 
 /** A uid or gid, an integer 0..2^32-2. */
 export function validateId(id: unknown, what: 'uid' | 'gid'): number {
-  if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id > MAX_ID) {
-    fail('ERR_TUN_INVALID_ARGUMENT', `${what} must be an integer 0..${MAX_ID}, got ${show(id)}`);
-  }
-  return id;
+  return integerUpTo(id, what, MAX_ID);
 }
 
 /** A byte count, an integer 0..`max`. */
 export function validateByteCount(value: unknown, what: string, max: number): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > max) {
-    fail('ERR_TUN_INVALID_ARGUMENT', `${what} must be an integer 0..${max} (bytes), got ${show(value)}`);
-  }
-  return value;
+  return integerUpTo(value, what, max, ' (bytes)');
 }
 
 /** A boolean option (no truthy/falsy guessing). */
