@@ -23,7 +23,7 @@ import { DeviceBuilder, fixMallocThresholds } from '@tunpipe/core';
 import { openQueues, QueueWorkerPool } from '@tunpipe/linux-mq';
 import { createNetns, netAdminMissing, type TestContext } from '@tunpipe/testkit';
 import { sleep } from './deadline.js';
-import { formatMemoryMap, memoryMap, rssInUse } from './memory-map.js';
+import { formatMemoryMap, memoryMap, rssInUse, type MemoryMap } from './memory-map.js';
 import { reduceHeap, resources, settleBuffers, warmUp } from './resources.js';
 
 const { values } = parseArgs({
@@ -61,6 +61,12 @@ const teardowns: Array<() => unknown> = [];
 const openMs: number[] = [];
 const ctx: TestContext = { teardown: (fn) => void teardowns.push(fn) };
 const MiB = 1048576;
+
+/** A table row: RSS, in use, glibc heaps, thread stack mappings, malloc in use (MiB), then `open`. */
+function row(label: string, m: MemoryMap, open: string): string {
+  const mib = (bytes: number, digits = 1): string => (bytes / MiB).toFixed(digits);
+  return [label, mib(m.rss), mib(rssInUse(m)), mib(m.groups.brkHeap + m.groups.arenaHeaps), m.groups.threadStackCount, mib(m.malloc.inUse, 2), open].join('\t');
+}
 
 /** One lifetime: open, move `packets` datagrams through, close; resolves with packets relayed. */
 async function lifetime(ns: ReturnType<typeof createNetns>): Promise<number> {
@@ -108,7 +114,7 @@ try {
     if (settleHeap) await reduceHeap();
     const m = memoryMap();
     process.stderr.write(`lifetime ${n} (${relayed} relayed): ${formatMemoryMap(m)}\n`);
-    rows.push(`${n}\t${(m.rss / MiB).toFixed(1)}\t${(rssInUse(m) / MiB).toFixed(1)}\t${((m.groups.brkHeap + m.groups.arenaHeaps) / MiB).toFixed(1)}\t${m.groups.threadStackCount}\t${(m.malloc.inUse / MiB).toFixed(2)}\t${openMs[n]!.toFixed(0)}`);
+    rows.push(row(String(n), m, openMs[n]!.toFixed(0)));
   }
   if (pool !== undefined) {
     await pool.close();
@@ -116,9 +122,9 @@ try {
     if (settleHeap) await reduceHeap();
     const m = memoryMap();
     process.stderr.write(`pool closed: ${formatMemoryMap(m)}\n`);
-    rows.push(`closed\t${(m.rss / MiB).toFixed(1)}\t${(rssInUse(m) / MiB).toFixed(1)}\t${((m.groups.brkHeap + m.groups.arenaHeaps) / MiB).toFixed(1)}\t${m.groups.threadStackCount}\t${(m.malloc.inUse / MiB).toFixed(2)}\t-`);
+    rows.push(row('closed', m, '-'));
   }
-  process.stdout.write(`lifetime\tRSS MiB\tin use MiB\tglibc heaps MiB\tstacks\tmalloc in use MiB\topen ms (TX ring 256 x ${txCapacity}, threads ${values.threads})\n-\t${(first.rss / MiB).toFixed(1)}\t${(rssInUse(first) / MiB).toFixed(1)}\t${((first.groups.brkHeap + first.groups.arenaHeaps) / MiB).toFixed(1)}\t${first.groups.threadStackCount}\t${(first.malloc.inUse / MiB).toFixed(2)}\t-\n${rows.join('\n')}\n`);
+  process.stdout.write(`lifetime\tRSS MiB\tin use MiB\tglibc heaps MiB\tstacks\tmalloc in use MiB\topen ms (TX ring 256 x ${txCapacity}, threads ${values.threads})\n${row('-', first, '-')}\n${rows.join('\n')}\n`);
 } finally {
   await pool?.close();
   for (const fn of teardowns.reverse()) await fn();
