@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every compiled test file with tap and ends with one plain summary line.
+# Runs every compiled test file with tap and ends with the failures, if any,
+# and one plain summary line.
 # Tests are written in TypeScript and compiled by `tsc -b` (bootstrap.sh) before
 # they run: tap's TypeScript plugin is disabled (package.json "tap"), so the
 # toolchain's TypeScript version never matters to tap.
@@ -14,6 +15,9 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 pnpm exec tap --reporter=tap --jobs="${TEST_JOBS:-2}" "$@" "${files[@]}" | tee "$log"
 rc=${PIPESTATUS[0]}
+# A failure deep in thousands of lines: repeat each one, with its subtest path
+# and diagnostic, where the end of the log (all a CI page may keep) shows it.
+node scripts/tap-failures.mjs "$log"
 summary=$(grep -E '^# \{ total: ' "$log" | tail -n 1)
 node -e '
 const s = process.argv[1].replace(/^# /, "");
