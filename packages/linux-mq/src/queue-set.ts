@@ -35,6 +35,7 @@ import { MAX_FORWARD_DEVICE } from './verdict.js';
 import { openNowaitRing, type ReadsOption, type ReadPath } from './uring-reads.js';
 import { QueueWorkerPool } from './worker-pool.js';
 import { RxRedirect, type RedirectOptions } from './rx-redirect.js';
+import { trimArenasSoon } from './arena-trim.js';
 import type {
   QueueMode, HandlerErrorPolicy, QueueWorkerData, QueueThreadData, PeerDevice, WorkerMessage, ErrorInfo,
 } from './worker-protocol.js';
@@ -788,10 +789,9 @@ export class QueueSet implements AsyncDisposable {
     for (const b of this.bells) b.ring();
     // The main thread's offload view cache may hold this set's rings (send path).
     forgetRecentViews();
-    // Every worker thread is joined; glibc keeps the memory they freed in their
-    // arenas. malloc_trim hands the free pages of every arena back to the kernel
-    // (soak: 10-20 MiB per closed 8-worker set, 1-7 ms; test/soak/README.md).
-    sys.mallocTrim(0);
+    // Every worker thread is joined; what they freed goes back to the kernel on
+    // the next turn, outside close()'s time (arena-trim.ts).
+    trimArenasSoon();
   }
 
   private closeFds(all: QueueSlot[]): void {
