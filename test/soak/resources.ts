@@ -3,11 +3,8 @@
  * fd and thread counts must come back exactly, and so must the array buffers
  * (SharedArrayBuffer rings, packet buffers), within a little slack.
  *
- * RSS is judged by memory-map.ts (see README.md): RSS in use (net of what
- * glibc's arenas and V8 keep free) must come back to its post-warm-up value;
- * raw RSS only within a bound, because glibc keeps memory the exited worker
- * threads freed at the top of their arenas (a trim threshold that grows with
- * the largest mmap'd buffer freed; malloc_trim does not touch those tops).
+ * RSS is compared after V8 gave back what it holds free (`settleRss`), with a
+ * tolerance (soak-run.ts); memory-map.ts says what RSS consists of (README.md).
  */
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';

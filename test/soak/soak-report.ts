@@ -38,7 +38,10 @@ export function formatReport(r: SoakResult): string {
   out.push(`  RSS ${(r.before.rss / MiB).toFixed(1)} → ${(r.after.rss / MiB).toFixed(1)} MiB (after each epoch: ${r.epochs.map((e) => (e.closed.rss / MiB).toFixed(0)).join(', ')})`);
   const verdict = r.malloc === 'fixed' ? `allowed +${(r.rssTolerance / MiB).toFixed(1)}` : 'glibc\'s dynamic malloc thresholds: only a backstop';
   const grown = (r.settledRss - r.baselineRss) / MiB;
-  out.push(`  RSS back to baseline: ${(r.baselineRss / MiB).toFixed(1)} → ${(r.settledRss / MiB).toFixed(1)} MiB (${grown >= 0 ? '+' : ''}${grown.toFixed(1)}; ${verdict}), both after V8 gave back its free memory; malloc thresholds ${r.malloc}; queue threads ${r.threads}${r.threadsStarted === null ? '' : ` (${r.threadsStarted} started for ${r.epochs.length} relays)`}`);
+  const signed = (x: number): string => `${x >= 0 ? '+' : ''}${x.toFixed(1)}`;
+  const fromCold = (r.settledRss - r.coldRss) / MiB;
+  const baseline = r.warmedUp ? `baseline after a warm-up lifetime (cold process ${(r.coldRss / MiB).toFixed(1)} MiB, ${signed(fromCold)} from there)` : 'baseline of the cold process';
+  out.push(`  RSS back to baseline: ${(r.baselineRss / MiB).toFixed(1)} → ${(r.settledRss / MiB).toFixed(1)} MiB (${signed(grown)}; ${verdict}), ${baseline}, each after V8 gave back its free memory; malloc thresholds ${r.malloc}; queue threads ${r.threads}${r.threadsStarted === null ? '' : ` (${r.threadsStarted} started for ${r.epochs.length} relays)`}`);
   const snap = (f: (m: SoakResult['memory'][number]['map']) => number): string => r.memory.map((m) => `${m.label} ${(f(m.map) / MiB).toFixed(1)}`).join(', ');
   out.push(`  RSS, rings freed (MiB): ${snap((m) => m.rss)}`);
   out.push(`    in use: ${snap(rssInUse)} (allowed: epoch 0 + ${(r.rssInUseTolerance / MiB).toFixed(1)})`);
@@ -70,7 +73,7 @@ export function reportJson(r: SoakResult): unknown {
     faults: r.faults.map((f) => ({ ...f.fault, ms: Math.round(f.ms), survived: f.survived })),
     survivedByKind: r.survivedByKind,
     epochs: r.epochs.map((e) => ({ index: e.index, end: e.end, udp: e.udp, tcp: e.tcp, relay: e.relay, readerEnds: e.readerEnds })),
-    resources: { before: r.before, after: r.after, baselineRss: r.baselineRss, settledRss: r.settledRss, settleMs: Math.round(r.settleMs), malloc: r.malloc, threads: r.threads, threadsStarted: r.threadsStarted, rssTolerance: r.rssTolerance },
+    resources: { before: r.before, after: r.after, coldRss: r.coldRss, warmedUp: r.warmedUp, baselineRss: r.baselineRss, settledRss: r.settledRss, settleMs: Math.round(r.settleMs), malloc: r.malloc, threads: r.threads, threadsStarted: r.threadsStarted, rssTolerance: r.rssTolerance },
     memory: r.memory.map((m) => ({ label: m.label, rssInUse: rssInUse(m.map), allocatorSlack: allocatorSlack(m.map), ...m.map })),
     slowest: r.slowest,
   };
