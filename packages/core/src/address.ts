@@ -52,6 +52,14 @@ const CH_9 = 0x39;
 const CH_DOT = 0x2e;
 const CH_COLON = 0x3a;
 
+/**
+ * True when `n` bytes fit in `out` at `offset`: a non-negative integer (a typed
+ * array silently drops writes at -1, 1.5 or NaN, and `'2' + octet` is `'20'`).
+ */
+function fits(out: Uint8Array, offset: number, n: number): boolean {
+  return Number.isInteger(offset) && offset >= 0 && out.length >= offset + n;
+}
+
 function invalidAddress(text: unknown, what: string): TunError {
   return new TunError('ERR_TUN_INVALID_ADDRESS', `invalid ${what} address: ${show(text)}`);
 }
@@ -104,7 +112,7 @@ function readIPv4(text: string, start: number, end: number, out: Uint8Array, off
 export function parseIPv4(text: string, out?: Uint8Array, offset = 0): Uint8Array {
   if (typeof text !== 'string') throw invalidAddress(text, 'IPv4');
   const target = out ?? new Uint8Array(IPV4_LENGTH);
-  if (target.length < offset + IPV4_LENGTH || !readIPv4(text, 0, text.length, target, offset)) {
+  if (!fits(target, offset, IPV4_LENGTH) || !readIPv4(text, 0, text.length, target, offset)) {
     throw invalidAddress(text, 'IPv4');
   }
   return target;
@@ -169,7 +177,7 @@ function readIPv6(text: string, out: Uint8Array, offset: number): boolean {
 export function parseIPv6(text: string, out?: Uint8Array, offset = 0): Uint8Array {
   if (typeof text !== 'string') throw invalidAddress(text, 'IPv6');
   const target = out ?? new Uint8Array(IPV6_LENGTH);
-  if (target.length < offset + IPV6_LENGTH || !readIPv6(text, target, offset)) {
+  if (!fits(target, offset, IPV6_LENGTH) || !readIPv6(text, target, offset)) {
     throw invalidAddress(text, 'IPv6');
   }
   return target;
@@ -350,7 +358,7 @@ function invalidMac(text: unknown): TunError {
 export function parseMac(text: string, out?: Uint8Array, offset = 0): Uint8Array {
   if (typeof text !== 'string' || text.length !== 17) throw invalidMac(text);
   const target = out ?? new Uint8Array(MAC_LENGTH);
-  if (target.length < offset + MAC_LENGTH) throw invalidMac(text);
+  if (!fits(target, offset, MAC_LENGTH)) throw invalidMac(text);
   for (let k = 0; k < MAC_LENGTH; k++) {
     const hi = hexValue(text.charCodeAt(k * 3));
     const lo = hexValue(text.charCodeAt(k * 3 + 1));

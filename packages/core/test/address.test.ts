@@ -114,6 +114,26 @@ t.test('parse into a caller buffer at an offset', async (t) => {
   throwsCode(t, () => formatIPv6(buf, 9), 'ERR_TUN_INVALID_ADDRESS', 'format past the end');
 });
 
+t.test('parse into a caller buffer: an offset that is not a non-negative integer is refused, nothing written (found by the addressText fuzz target)', async (t) => {
+  // A typed array drops writes at -1, 1.5 or NaN, and an offset of '2' made
+  // `offset + octet` the string '20': each once "succeeded" with the address
+  // dropped, cut short or written elsewhere.
+  const offsets: unknown[] = [-1, -4, 1.5, Number.NaN, Infinity, '2'];
+  const parsers: Array<[string, (out: Uint8Array, offset: number) => unknown, string]> = [
+    ['parseIPv4', (out, offset) => parseIPv4('198.18.0.1', out, offset), 'ERR_TUN_INVALID_ADDRESS'],
+    ['parseIPv6', (out, offset) => parseIPv6('fd00::1', out, offset), 'ERR_TUN_INVALID_ADDRESS'],
+    ['parseIPv6 (failing text)', (out, offset) => parseIPv6('198.18.0.1/24', out, offset), 'ERR_TUN_INVALID_ADDRESS'],
+    ['parseMac', (out, offset) => parseMac('02:00:5e:10:00:01', out, offset), 'ERR_TUN_INVALID_MAC'],
+  ];
+  for (const [name, parse, code] of parsers) {
+    for (const offset of offsets) {
+      const buf = new Uint8Array(32).fill(0xaa);
+      throwsCode(t, () => parse(buf, offset as number), code, `${name} at offset ${String(offset)}`);
+      t.equal(hex(buf), 'aa'.repeat(32), `${name} at offset ${String(offset)} wrote nothing`);
+    }
+  }
+});
+
 t.test('parseIp picks the family', async (t) => {
   t.same(parseIp('198.18.0.1'), { family: 4, bytes: new Uint8Array([198, 18, 0, 1]) });
   const v6 = parseIp('fd00::1');
