@@ -282,6 +282,23 @@ t.test('NLMSG_ERROR: ACK, errno, and extended-ack text', async (t) => {
   t.throws(() => parseErrorReply(lie, parseMessages(lie)[0]), { code: 'ERR_TUN_NETLINK_MALFORMED' }, 'echo past the message');
 });
 
+t.test('RTM_NEWADDR: a prefix length beyond the family is malformed (found by the netlinkReply fuzz target)', async (t) => {
+  for (const [family, prefix] of [[4, 33], [4, 64], [4, 255], [6, 129], [6, 255]] as const) {
+    const b = new MessageBuilder(128);
+    b.begin(RTM_NEWADDR, 0, 1);
+    writeIfaddrmsg(b, { family, prefix, index: 3 });
+    b.attr(IFA_LOCAL, family === 4 ? parseIPv4('198.18.1.1') : parseIPv6('fd00::1'));
+    const bytes = new Uint8Array(b.finish());
+    t.throws(() => decodeAddress(bytes, parseMessages(bytes)[0]), { code: 'ERR_TUN_NETLINK_MALFORMED' }, `IPv${family} /${prefix}`);
+  }
+  const ok = new MessageBuilder(128);
+  ok.begin(RTM_NEWADDR, 0, 1);
+  writeIfaddrmsg(ok, { family: 6, prefix: 128, index: 3 });
+  ok.attr(IFA_ADDRESS, parseIPv6('fd00::1'));
+  const bytes = new Uint8Array(ok.finish());
+  t.same(decodeAddress(bytes, parseMessages(bytes)[0]), { family: 6, address: 'fd00::1', prefix: 128 }, 'the longest prefix still decodes');
+});
+
 t.test('nested attributes and flag bits in rta_type', async (t) => {
   const datagram = linkReply(1);
   const [m] = parseMessages(datagram);

@@ -13,7 +13,7 @@
  * link and equal to IFA_LOCAL otherwise (IPv6 without a peer sends IFA_ADDRESS only).
  */
 import { AF_INET, AF_INET6, IFA_ADDRESS, IFA_BROADCAST, IFA_LOCAL } from '../constants.js';
-import { formatIp, IPV4_LENGTH, IPV6_LENGTH, type IpFamily } from '../address.js';
+import { formatIp, IPV4_LENGTH, IPV6_LENGTH, maxPrefix, type IpFamily } from '../address.js';
 import { Attributes, HOST_LITTLE_ENDIAN, malformed, type MessageBuilder, type NetlinkMessage } from './message.js';
 
 /** sizeof(struct ifaddrmsg). */
@@ -69,12 +69,14 @@ export function decodeAddress(buf: Uint8Array, msg: NetlinkMessage): AddressInfo
   const af = buf[msg.payload];
   if (af !== AF_INET && af !== AF_INET6) return undefined;
   const family: IpFamily = af === AF_INET ? 4 : 6;
+  const prefix = buf[msg.payload + 1];
+  if (prefix > maxPrefix(family)) throw malformed(`ifa_prefixlen ${prefix} too long for IPv${family}`);
   const attrs = Attributes.parse(buf, msg.payload + IFADDRMSG_LEN, msg.end);
   const local = ipAttribute(attrs, IFA_LOCAL, family);
   const remote = ipAttribute(attrs, IFA_ADDRESS, family);
   const address = local ?? remote;
   if (address === undefined) throw malformed('RTM_NEWADDR without IFA_LOCAL or IFA_ADDRESS');
-  const info: AddressInfo = { family, address, prefix: buf[msg.payload + 1] };
+  const info: AddressInfo = { family, address, prefix };
   if (local !== undefined && remote !== undefined && remote !== local) info.peer = remote;
   const broadcast = family === 4 ? ipAttribute(attrs, IFA_BROADCAST, 4) : undefined;
   if (broadcast !== undefined) info.broadcast = broadcast;
