@@ -282,6 +282,22 @@ t.test('NLMSG_ERROR: ACK, errno, and extended-ack text', async (t) => {
   t.throws(() => parseErrorReply(lie, parseMessages(lie)[0]), { code: 'ERR_TUN_NETLINK_MALFORMED' }, 'echo past the message');
 });
 
+t.test('NLMSG_ERROR: an echoed length near 2^32 does not wrap around (found by the netlinkReply fuzz target)', async (t) => {
+  // align4 works on 32-bit integers: 2^32 - d aligned is -d, which once put the TLVs
+  // d bytes back, in the message before; with d landing on an attribute there, the
+  // TLVs parsed (the error's own header read as NLMSGERR_ATTR_OFFS) and the reply
+  // came back with an offset and a message taken from another message.
+  const first = linkReply(1);
+  const error = errorReply(-22, [[NLMSGERR_ATTR_MSG, new Uint8Array(Buffer.from('bad\0'))]], false);
+  const datagram = concat(first, error);
+  const echoed = first.length + NLMSG_HDRLEN + 4;
+  for (const back of [echoed - (NLMSG_HDRLEN + 16), 4, 0]) {
+    new DataView(datagram.buffer).setUint32(echoed, 2 ** 32 - back, true);
+    const msg = parseMessages(datagram)[1];
+    t.throws(() => parseErrorReply(datagram, msg), { code: 'ERR_TUN_NETLINK_MALFORMED' }, `echoed nlmsg_len 2^32 - ${back}`);
+  }
+});
+
 t.test('RTM_NEWADDR: a prefix length beyond the family is malformed (found by the netlinkReply fuzz target)', async (t) => {
   for (const [family, prefix] of [[4, 33], [4, 64], [4, 255], [6, 129], [6, 255]] as const) {
     const b = new MessageBuilder(128);

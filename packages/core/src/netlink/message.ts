@@ -335,7 +335,8 @@ export function parseErrorReply(buf: Uint8Array, msg: NetlinkMessage): NetlinkEr
   const echoed = msg.payload + 4;
   if (msg.end - echoed < NLMSG_HDRLEN) throw malformed('NLMSG_ERROR with TLVs but no echoed header');
   const echoedLen = (msg.flags & NLM_F_CAPPED) !== 0 ? NLMSG_HDRLEN : view.getUint32(echoed, HOST_LITTLE_ENDIAN);
-  const tlvs = echoed + align4(echoedLen);
+  // Bounded before aligning: align4 works on 32-bit integers, so 2^32 - d would step d bytes back.
+  const tlvs = echoedLen <= msg.end - echoed ? echoed + align4(echoedLen) : Infinity;
   if (echoedLen < NLMSG_HDRLEN || tlvs > msg.end) throw malformed('NLMSG_ERROR echoed request runs past the message');
   const attrs = Attributes.parse(buf, tlvs, msg.end);
   const text = attrs.string(NLMSGERR_ATTR_MSG);
