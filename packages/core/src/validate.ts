@@ -34,6 +34,7 @@ export type Layer = 'l3' | 'l2';
 export type MacInput = string | Uint8Array;
 
 const utf8 = new TextEncoder();
+const utf8Decoder = new TextDecoder('utf-8', { ignoreBOM: true });
 
 function fail(code: `ERR_TUN_${string}`, message: string): never {
   throw new TunError(code, message);
@@ -54,14 +55,20 @@ function isWhitespace(c: number): boolean {
  * An interface name as the kernel accepts it (`dev_valid_name` plus the template
  * rule of `dev_alloc_name`, net/core/dev.c): 1..15 bytes of UTF-8, not `.` or `..`,
  * no `/`, `:`, whitespace or NUL, and at most one `%`, which must be `%d` (the
- * kernel replaces it with the first free number: `tun%d` -> `tun0`).
+ * kernel replaces it with the first free number: `tun%d` -> `tun0`). The kernel
+ * checks the UTF-8 bytes, and its isspace() (lib/ctype.c) is also true for 0xa0,
+ * a byte in the UTF-8 of U+00A0, `à`, `Ġ`...: those names are refused too, as are
+ * lone surrogates (no UTF-8: the device would get U+FFFD in their place).
  */
 export function validateName(name: unknown): string {
   if (typeof name !== 'string') fail('ERR_TUN_INVALID_NAME', `interface name must be a string, got ${show(name)}`);
   if (name.length === 0) fail('ERR_TUN_INVALID_NAME', 'interface name is empty');
-  const bytes = utf8.encode(name).length;
+  const encoded = utf8.encode(name);
+  const bytes = encoded.length;
   if (bytes >= IFNAMSIZ) fail('ERR_TUN_INVALID_NAME', `interface name ${show(name)} is ${bytes} bytes; the limit is ${IFNAMSIZ - 1}`);
   if (name === '.' || name === '..') fail('ERR_TUN_INVALID_NAME', `interface name cannot be ${show(name)}`);
+  if (utf8Decoder.decode(encoded) !== name) fail('ERR_TUN_INVALID_NAME', `interface name ${show(name)} has a lone surrogate (no UTF-8 for it)`);
+  if (encoded.includes(0xa0)) fail('ERR_TUN_INVALID_NAME', `interface name ${show(name)}: its UTF-8 holds byte 0xa0, which the kernel takes for a space`);
   let percent = -1;
   for (let i = 0; i < name.length; i++) {
     const c = name.charCodeAt(i);
