@@ -1,11 +1,12 @@
 /**
  * The short core fuzz pass inside `npm test`: addressText (address, CIDR, netmask,
- * MAC and interface-name parsers, every validate* wrapper), a few thousand seeded
- * iterations, in a worker under the hang watchdog; the long pass is `pnpm fuzz`.
- * It needs no root. Also: the saved seeds are what they claim (real kernel
- * replies that decode; the text seeds of address-seeds.ts), the inputs the
- * fuzzer found pinned as rows, and the interface-name model the fuzzer trusts
- * checked against the kernel itself (root, private namespace).
+ * MAC and interface-name parsers, every validate* wrapper) and netlinkReply (every
+ * rtnetlink reply decoder on mutated kernel datagrams), a few thousand seeded
+ * iterations each, in a worker under the hang watchdog; the long pass is
+ * `pnpm fuzz`. Neither needs root. Also: the saved seeds are what they claim
+ * (real kernel replies that decode; the text seeds of address-seeds.ts), the
+ * inputs the fuzzer found pinned as rows, and the interface-name model the
+ * fuzzer trusts checked against the kernel itself (root, private namespace).
  */
 import t from 'tap';
 import { createNetns, fuzz, mixSeed, Prng, requireNetAdmin, suiteJobs } from '@tunpipe/testkit';
@@ -17,6 +18,7 @@ import { ADDRESS_SEEDS } from './fuzz/address-seeds.js';
 import { generateText } from './fuzz/address-inputs.js';
 import { ADDRESS_TEXT_CODES } from './fuzz/address-text.js';
 import { kernelAcceptsName } from './fuzz/kernel-name.js';
+import { MALFORMED } from './fuzz/netlink-reply.js';
 import { loadCorpus } from './fuzz/seeds.js';
 import { TARGETS } from './fuzz/targets.js';
 
@@ -32,7 +34,7 @@ t.test(`every core fuzz target survives ${ITERATIONS} seeded iterations`, async 
     t.ok(report.ok > ITERATIONS / 10, `${report.target}: inputs are accepted (${report.ok})`);
   }
   // Each target must reach its refusals, or its generator is not doing its job.
-  const reached: Record<string, readonly string[]> = { addressText: ADDRESS_TEXT_CODES };
+  const reached: Record<string, readonly string[]> = { addressText: ADDRESS_TEXT_CODES, netlinkReply: [MALFORMED] };
   for (const report of result.reports) {
     for (const code of reached[report.target] ?? []) t.ok((report.errors[code] ?? 0) > 0, `${report.target} reaches ${code} (${report.errors[code] ?? 0})`);
   }

@@ -1,6 +1,6 @@
 /**
  * The core fuzz suite for the shared runner (@tunpipe/testkit fuzz-*): address
- * text and validators. scripts/fuzz.mjs finds it as
+ * text and validators, and rtnetlink reply decoding. scripts/fuzz.mjs finds it as
  * packages/core/dist/test/fuzz/suite.js.
  */
 import { isTunError } from '@tunpipe/offload';
