@@ -179,6 +179,12 @@ export class DeviceBuilder {
     return { ...this.#o, ipv6: this.#o.ipv6.map((a) => ({ ...a })) };
   }
 
+  /** Checks the options as a whole, as `build()` does before any system call, without creating anything; throws the same TunError. */
+  check(): this {
+    validateCombination(this.#o);
+    return this;
+  }
+
   /**
    * Creates the interface (or attaches to an existing one of that name, e.g. a
    * persistent device) and applies every option. Throws a TunError; on failure
