@@ -6,6 +6,7 @@
  */
 export { QueueWorkerPool, type QueueWorkerPoolOptions } from './worker-pool.js';
 export { openQueues, QueueSet, type OpenQueuesOptions, type AffinityOption, type HandlerErrorEvent, type QueueWorkerInfo } from './queue-set.js';
+export { checkQueueOptions, MAX_RING_BYTES, MAX_STATS_INTERVAL } from './queue-options.js';
 export { RxRedirect, type RedirectOptions, type RedirectEnd, type RedirectEndCause } from './rx-redirect.js';
 export { BatchReader, type ReadOptions, type BatchReaderOptions } from './batch-reader.js';
 export { PacketBatch } from './packet-batch.js';

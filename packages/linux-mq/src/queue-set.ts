@@ -17,9 +17,7 @@
  * usable for configuration (MTU, addresses, routes) until `close()`.
  */
 import { Worker } from 'node:worker_threads';
-import { pathToFileURL } from 'node:url';
-import { isAbsolute, resolve } from 'node:path';
-import { sys, Device, DeviceBuilder, IoUring, constants as C } from '@tunpipe/core';
+import { sys, check, Device, DeviceBuilder, IoUring, constants as C } from '@tunpipe/core';
 import { TunError, IDEAL_BATCH_SIZE, forgetRecentViews } from '@tunpipe/offload';
 import { SlotRing, RingState, RingFailure, TAIL, nextPowerOfTwo, slotRingByteLength } from './slot-ring.js';
 import { QueueControl, STOP, REQ_SEQ, REQ_OP, DONE_SEQ, RESULT, LIFE, QueueOp, WorkerLife } from './queue-control.js';
@@ -32,8 +30,10 @@ import { channels } from './diagnostics.js';
 import { currentThreadCpus } from './cpu-affinity.js';
 import { waitAsync } from './wait-async.js';
 import { MAX_FORWARD_DEVICE } from './verdict.js';
-import { openNowaitRing, type ReadsOption, type ReadPath } from './uring-reads.js';
-import { QueueWorkerPool } from './worker-pool.js';
+import { openNowaitRing, type ReadPath } from './uring-reads.js';
+import type { ReadsOption } from './uring-reads.js';
+import type { QueueWorkerPool } from './worker-pool.js';
+import { invalid, positiveInt, ringBytes, resolveQueueOptions, type SetConfig } from './queue-options.js';
 import { RxRedirect, type RedirectOptions } from './rx-redirect.js';
 import { trimArenasSoon } from './arena-trim.js';
 import type {
@@ -167,34 +167,6 @@ interface QueueSlot {
 
 const ONE = new Uint8Array(new BigUint64Array([1n]).buffer);
 
-function invalid(message: string): TunError {
-  return new TunError('ERR_TUN_INVALID_ARGUMENT', message);
-}
-
-function positiveInt(value: unknown, name: string, max: number): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
-    throw invalid(`${name} must be an integer 1..${max}, got ${String(value)}`);
-  }
-  return value;
-}
-
-/** Largest ring (slots x slot stride) a queue may allocate: 1 GiB. */
-const MAX_RING_BYTES = 1 << 30;
-
-/** Throws ERR_TUN_INVALID_ARGUMENT when a ring of `slots` x `capacity` would exceed MAX_RING_BYTES. */
-function ringBytes(slots: number, capacity: number, which: 'RX' | 'TX'): number {
-  const bytes = slotRingByteLength(nextPowerOfTwo(Math.max(2, slots)), capacity);
-  if (bytes > MAX_RING_BYTES) throw invalid(`a ${which} ring of ${slots} slots x ${capacity} bytes needs ${bytes} bytes, more than ${MAX_RING_BYTES}`);
-  return bytes;
-}
-
-function handlerUrl(handler: string | URL): string {
-  if (handler instanceof URL) return handler.href;
-  if (typeof handler !== 'string' || handler === '') throw invalid('handler must be a module path or URL');
-  if (/^[a-z][a-z0-9+.-]*:/i.test(handler)) return handler;
-  return pathToFileURL(isAbsolute(handler) ? handler : resolve(handler)).href;
-}
-
 function rebuildError(info: ErrorInfo): Error {
   const e = new Error(info.message);
   e.name = info.name;
@@ -205,50 +177,15 @@ function rebuildError(info: ErrorInfo): Error {
 
 /** Opens the devices' queues and starts one worker per queue; resolves once every worker is ready. */
 export async function openQueues(options: OpenQueuesOptions): Promise<QueueSet> {
-  if (typeof options !== 'object' || options === null) throw invalid('openQueues needs an options object');
-  const specs = options.devices;
-  if (!Array.isArray(specs) || specs.length === 0) throw invalid('devices must be a non-empty array of DeviceBuilder or Device');
-  if (specs.length > MAX_FORWARD_DEVICE + 1) throw invalid(`at most ${MAX_FORWARD_DEVICE + 1} devices per set`);
-  const queues = positiveInt(options.queues ?? 1, 'queues', 256);
-  const mode = options.mode ?? 'split';
-  if (mode !== 'split' && mode !== 'keep') throw invalid(`mode must be 'split' or 'keep', got ${String(mode)}`);
-  const handlerErrors = options.handlerErrors ?? 'drop';
-  if (handlerErrors !== 'drop' && handlerErrors !== 'pass' && handlerErrors !== 'fatal') {
-    throw invalid(`handlerErrors must be 'drop', 'pass' or 'fatal', got ${String(handlerErrors)}`);
-  }
-  const batchSize = positiveInt(options.batchSize ?? IDEAL_BATCH_SIZE, 'batchSize', 4096);
-  const txSlots = positiveInt(options.txSlots ?? 256, 'txSlots', 1 << 20);
-  const txCapacity = positiveInt(options.txPacketCapacity ?? 65536, 'txPacketCapacity', 65536);
-  const maxBatch = positiveInt(options.maxBatch ?? 256, 'maxBatch', 1 << 16);
-  const maxOutstanding = positiveInt(options.maxOutstanding ?? 16, 'maxOutstanding', 4096);
-  // Checked here too (the set checks them again with the device defaults): nothing is built with bad values.
-  if (options.rxSlots !== undefined) positiveInt(options.rxSlots, 'rxSlots', 1 << 20);
-  if (options.rxPacketCapacity !== undefined) positiveInt(options.rxPacketCapacity, 'rxPacketCapacity', 65536);
-  ringBytes(txSlots, txCapacity, 'TX');
-  const statsInterval = options.statsInterval ?? 1000;
-  if (typeof statsInterval !== 'number' || !(statsInterval >= 0)) throw invalid('statsInterval must be >= 0');
-  const reads = options.reads ?? 'auto';
-  if (reads !== 'auto' && reads !== 'io_uring' && reads !== 'syscall') {
-    throw invalid(`reads must be 'auto', 'io_uring' or 'syscall', got ${String(reads)}`);
-  }
+  const config = resolveQueueOptions(options);
   // Forced io_uring: refuse now (ERR_TUN_IO_URING, with errno when setup failed), before anything is built.
-  if (reads === 'io_uring') openNowaitRing(() => IoUring.open({ entries: 1 })).close();
-  const workerPool = options.workerPool ?? null;
-  if (workerPool !== null && !(workerPool instanceof QueueWorkerPool)) throw invalid('workerPool must be a QueueWorkerPool');
-  if (workerPool?.closed === true) throw new TunError('ERR_TUN_CLOSED', 'the worker pool is closed');
-  const handler = options.handler === undefined ? null : { url: handlerUrl(options.handler), data: options.handlerData };
-  const affinity = options.affinity ?? 'none';
-  if (affinity !== 'none' && affinity !== 'spread' && typeof affinity !== 'function') {
-    throw invalid(`affinity must be 'none', 'spread' or a function`);
-  }
-  for (const spec of specs) {
-    if (!(spec instanceof DeviceBuilder) && !(spec instanceof Device)) throw invalid('each device must be a DeviceBuilder or a Device');
-  }
+  if (config.reads === 'io_uring') openNowaitRing(() => IoUring.open({ entries: 1 })).close();
+  const { queues } = config;
 
   const devices: Device[] = [];
   const fds: number[][] = [];
   try {
-    for (const spec of specs) {
+    for (const spec of config.devices) {
       let dev: Device;
       if (spec instanceof DeviceBuilder) {
         if (queues > 1) spec.multiQueue(true);
@@ -283,12 +220,7 @@ export async function openQueues(options: OpenQueuesOptions): Promise<QueueSet> 
 
   let set: QueueSet;
   try {
-    set = new QueueSet(devices, fds, {
-      queues, mode, batchSize, txSlots, txCapacity, maxBatch, maxOutstanding, handler, handlerErrors, affinity, statsInterval, reads,
-      rxSlots: options.rxSlots, rxCapacity: options.rxPacketCapacity, onHandlerError: options.onHandlerError,
-      execArgv: options.execArgv === undefined ? undefined : checkExecArgv(options.execArgv),
-      workerPool,
-    });
+    set = new QueueSet(devices, fds, config);
   } catch (e) {
     // The set never owned the fds: close them (and the devices) as a failed build would.
     for (const list of fds) for (const fd of list) sys.close(fd);
@@ -302,32 +234,6 @@ export async function openQueues(options: OpenQueuesOptions): Promise<QueueSet> 
     throw e;
   }
   return set;
-}
-
-/** Settings the set was opened with (validated). */
-interface SetConfig {
-  queues: number;
-  mode: QueueMode;
-  batchSize: number;
-  txSlots: number;
-  txCapacity: number;
-  maxBatch: number;
-  maxOutstanding: number;
-  handler: { url: string; data: unknown } | null;
-  handlerErrors: HandlerErrorPolicy;
-  affinity: AffinityOption;
-  statsInterval: number;
-  reads: ReadsOption;
-  rxSlots: number | undefined;
-  rxCapacity: number | undefined;
-  onHandlerError: ((event: HandlerErrorEvent) => void) | undefined;
-  execArgv: string[] | undefined;
-  workerPool: QueueWorkerPool | null;
-}
-
-function checkExecArgv(argv: readonly string[]): string[] {
-  if (!Array.isArray(argv) || argv.some((a) => typeof a !== 'string')) throw invalid('execArgv must be an array of strings');
-  return [...argv];
 }
 
 /** Open queues of one or more devices; see the file comment. */
@@ -405,8 +311,7 @@ export class QueueSet implements AsyncDisposable {
   async start(): Promise<void> {
     const all = this.slots.flat();
     for (const s of all) {
-      s.eventFd = sys.eventfd(0, C.EFD_NONBLOCK | C.EFD_CLOEXEC);
-      if (s.eventFd < 0) throw new TunError('ERR_TUN_WORKER', 'eventfd() failed');
+      s.eventFd = check(sys.eventfd(0, C.EFD_NONBLOCK | C.EFD_CLOEXEC), 'ERR_TUN_WORKER', 'eventfd', `device ${s.device} queue ${s.queue}`);
     }
     const peers: PeerDevice[] = this.devices.map((_, d) => this.peerOf(d));
     const allowed = this.config.affinity === 'spread' ? currentThreadCpus() : [];
