@@ -8,7 +8,7 @@ export { PacketView, packetOf, isPacket, timestampNow, type Packet, type PacketM
 
 // Devices: openTun() and the streams of an open device (ownership rules in packet-cursor.ts).
 export { QueueWorkerPool, type QueueWorkerPoolOptions } from '@tunpipe/linux-mq';
-export { openTun, builderFromOptions, DEFAULT_RETAIN, MAX_RETAIN, MAX_SPIN, type OpenTunOptions, type TunDeviceOptions } from './open-tun.js';
+export { openTun, checkTunOptions, builderFromOptions, DEFAULT_RETAIN, MAX_RETAIN, MAX_SPIN, type OpenTunOptions, type TunDeviceOptions } from './open-tun.js';
 export { TunStreams, type TunStats, type PacketIterationOptions } from './tun-streams.js';
 export { TunReadableStream, type PipePath } from './fused-pipe.js';
 export { type ConsumerKind } from './consumer-gate.js';

@@ -13,8 +13,8 @@
  * queue implies a multi-queue device. The device is built in the network
  * namespace of the calling thread, where `routes` are added too.
  */
-import { DeviceBuilder, Device, type Layer, type MacInput } from '@tunpipe/core';
-import { openQueues, type OpenQueuesOptions, type QueueMode } from '@tunpipe/linux-mq';
+import { DeviceBuilder, Device, parseCidr, type Layer, type MacInput } from '@tunpipe/core';
+import { checkQueueOptions, openQueues, type OpenQueuesOptions, type QueueMode } from '@tunpipe/linux-mq';
 import { TunError } from '@tunpipe/offload';
 import { StreamErrorCode } from './error-codes.js';
 import { TunStreams } from './tun-streams.js';
@@ -124,19 +124,36 @@ function booleanOption(value: unknown, name: string, fallback: boolean): boolean
   return value;
 }
 
-/** A builder for the plain device fields of `options`. */
+/** `value` as an object with string keys, or ERR_TUN_INVALID_ARGUMENT naming `what`. */
+function record(value: unknown, what: string): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalid(`${what} must be an object, got ${describe(value)}`);
+  return value as Record<string, unknown>;
+}
+
+/** A value as an error message shows it (never throws). */
+function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'bigint') return `${value}n`;
+  if (typeof value === 'function') return 'a function';
+  if (typeof value === 'object' && value !== null) return Array.isArray(value) ? 'an array' : 'an object';
+  return String(value);
+}
+
+/** A builder for the plain device fields of `options` (each checked by the builder method of the same name). */
 export function builderFromOptions(options: TunDeviceOptions): DeviceBuilder {
   const b = new DeviceBuilder();
   if (options.name !== undefined) b.name(options.name);
   if (options.layer !== undefined) b.layer(options.layer);
   if (options.ipv4 !== undefined) {
-    const v4 = options.ipv4;
-    if (typeof v4 !== 'object' || v4 === null) throw invalid('ipv4 must be { address, prefix, destination? }');
-    b.ipv4(v4.address, v4.prefix, v4.destination);
+    const v4 = record(options.ipv4, 'ipv4 ({ address, prefix, destination? })');
+    b.ipv4(v4.address as string, v4.prefix as number | string, v4.destination as string | undefined);
   }
   if (options.ipv6 !== undefined) {
     if (!Array.isArray(options.ipv6)) throw invalid('ipv6 must be an array of { address, prefix }');
-    for (const a of options.ipv6 as ReadonlyArray<{ address: string; prefix: number }>) b.ipv6(a.address, a.prefix);
+    for (const [i, entry] of (options.ipv6 as readonly unknown[]).entries()) {
+      const a = record(entry, `ipv6[${i}] ({ address, prefix })`);
+      b.ipv6(a.address as string, a.prefix as number);
+    }
   }
   if (options.mtu !== undefined) b.mtu(options.mtu);
   if (options.offload !== undefined) b.offload(options.offload);
@@ -149,8 +166,21 @@ export function builderFromOptions(options: TunDeviceOptions): DeviceBuilder {
   return b;
 }
 
-/** Opens a device as streams; see the file comment. Throws TunError (invalid options, device or worker failures). */
-export async function openTun(options: OpenTunOptions = {}): Promise<TunStreams> {
+/** What `openTun` opens, every option checked; nothing opened yet. */
+interface OpenTunPlan {
+  queueOptions: OpenQueuesOptions;
+  routes: readonly string[];
+  cursor: { copy: boolean; retain: number; maxBatch: number; timestamps: boolean; spin: number };
+  txQueue: TxQueuePolicy;
+  fusePipes: boolean;
+}
+
+/**
+ * Checks every option of `openTun` (the device fields, queue and stream
+ * settings, routes); opens nothing. Only undefined means "not given": null is
+ * refused like any other value an option does not take.
+ */
+function planOpenTun(options: OpenTunOptions): OpenTunPlan {
   if (typeof options !== 'object' || options === null) throw invalid('options must be an object');
   for (const key of Object.keys(options)) {
     if (!KNOWN.has(key)) throw invalid(`unknown option ${JSON.stringify(key)}`);
@@ -160,21 +190,26 @@ export async function openTun(options: OpenTunOptions = {}): Promise<TunStreams>
   if (sources > 1) throw invalid('describe the device one way: builder, device, or the device fields (name, ipv4...)');
   if (options.builder !== undefined && !(options.builder instanceof DeviceBuilder)) throw invalid('builder must be a DeviceBuilder');
   if (options.device !== undefined && !(options.device instanceof Device)) throw invalid('device must be a Device');
-  const retain = options.retain ?? DEFAULT_RETAIN;
-  if (!Number.isInteger(retain) || retain < 0 || retain > MAX_RETAIN) throw invalid(`retain must be an integer 0..${MAX_RETAIN}, got ${String(retain)}`);
-  const spin = options.spin ?? 0;
-  if (typeof spin !== 'number' || !(spin >= 0 && spin <= MAX_SPIN)) throw invalid(`spin must be a number of microseconds 0..${MAX_SPIN}, got ${String(spin)}`);
+  const retain = options.retain === undefined ? DEFAULT_RETAIN : options.retain;
+  if (typeof retain !== 'number' || !Number.isInteger(retain) || retain < 0 || retain > MAX_RETAIN) {
+    throw invalid(`retain must be an integer 0..${MAX_RETAIN}, got ${describe(retain)}`);
+  }
+  const spin = options.spin === undefined ? 0 : options.spin;
+  if (typeof spin !== 'number' || !(spin >= 0 && spin <= MAX_SPIN)) throw invalid(`spin must be a number of microseconds 0..${MAX_SPIN}, got ${describe(spin)}`);
   const copy = booleanOption(options.copy, 'copy', false);
   const timestamps = booleanOption(options.timestamps, 'timestamps', true);
   const fusePipes = booleanOption(options.fusePipes, 'fusePipes', true);
-  const txQueue = options.txQueue ?? 'flow';
-  if (txQueue !== 'flow' && txQueue !== 'packet') throw invalid(`txQueue must be 'flow' or 'packet', got ${String(txQueue)}`);
-  const routes = options.routes ?? [];
+  const txQueue = options.txQueue === undefined ? 'flow' : options.txQueue;
+  if (txQueue !== 'flow' && txQueue !== 'packet') throw invalid(`txQueue must be 'flow' or 'packet', got ${describe(txQueue)}`);
+  const routes = (options.routes === undefined ? [] : options.routes) as unknown;
   if (!Array.isArray(routes) || routes.some((r) => typeof r !== 'string')) throw invalid('routes must be an array of CIDR strings');
-  const maxBatch = options.maxBatch ?? 256;
+  // Each route is checked now (ERR_TUN_INVALID_ADDRESS / _PREFIX), not after the device and its workers exist.
+  for (const cidr of routes as string[]) parseCidr(cidr);
+  const maxBatch = options.maxBatch === undefined ? 256 : options.maxBatch;
 
-  const spec = options.device ?? options.builder ?? builderFromOptions(options);
-  const set = await openQueues({
+  const spec = options.device !== undefined ? options.device : options.builder !== undefined ? options.builder : builderFromOptions(options);
+  if (spec instanceof DeviceBuilder) spec.check();
+  const queueOptions: OpenQueuesOptions = {
     devices: [spec],
     queues: options.queues,
     mode: options.mode,
@@ -193,12 +228,29 @@ export async function openTun(options: OpenTunOptions = {}): Promise<TunStreams>
     affinity: options.affinity,
     statsInterval: options.statsInterval,
     workerPool: options.workerPool,
-  });
+  };
+  checkQueueOptions(queueOptions);
+  return { queueOptions, routes: routes as string[], cursor: { copy, retain, maxBatch, timestamps, spin }, txQueue, fusePipes };
+}
+
+/**
+ * Throws the TunError `openTun(options)` would refuse `options` with, without
+ * opening anything (a configuration checked up front). Errors only the kernel
+ * can report (a name in use, missing privileges) still come from `openTun`.
+ */
+export function checkTunOptions(options: OpenTunOptions): void {
+  planOpenTun(options);
+}
+
+/** Opens a device as streams; see the file comment. Throws TunError (invalid options, device or worker failures). */
+export async function openTun(options: OpenTunOptions = {}): Promise<TunStreams> {
+  const plan = planOpenTun(options);
+  const set = await openQueues(plan.queueOptions);
   try {
-    for (const cidr of routes) set.devices[0]!.addRoute(cidr);
+    for (const cidr of plan.routes) set.devices[0]!.addRoute(cidr);
   } catch (err) {
     await set.close();
     throw err;
   }
-  return new TunStreams(set, { cursor: { copy, retain, maxBatch, timestamps, spin }, txQueue, fusePipes });
+  return new TunStreams(set, { cursor: plan.cursor, txQueue: plan.txQueue, fusePipes: plan.fusePipes });
 }
