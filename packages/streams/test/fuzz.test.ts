@@ -1,6 +1,6 @@
 /**
  * The short streams fuzz pass inside `npm test` (decodeFrames, frameBody,
- * encodeFrame, pcapWriter: a few thousand seeded iterations each, in worker threads under the
+ * encodeFrame, parseHeaders, pcapWriter, openTunOptions: a few thousand seeded iterations each, in worker threads under the
  * hang watchdog; the long pass is `pnpm fuzz`), and the outside oracle for the
  * pcap writer: files written from fuzz scenarios (every seed case, then random
  * ones, odd, empty, over-snaplen and huge packets) are read by `tcpdump -r`,
@@ -16,6 +16,7 @@ import { PacketView } from '../src/packet.js';
 import { PcapWriter } from '../src/pcap-writer.js';
 import { loadCorpus } from './fuzz/seeds.js';
 import { pcapScenario, pcapWriterOptions, TARGETS, writePcapScenario, type PcapScenario } from './fuzz/targets.js';
+import { OPEN_TUN_OPTION_CODES } from './fuzz/open-tun-options-target.js';
 
 const ITERATIONS = Number(process.env.FUZZ_ITERATIONS ?? 3000);
 
@@ -31,6 +32,9 @@ t.test(`every streams fuzz target survives ${ITERATIONS} seeded iterations`, asy
     const refusal = { decodeFrames: 'ERR_TUN_FRAME_MALFORMED', frameBody: 'ERR_TUN_FRAME_MALFORMED', encodeFrame: 'ERR_TUN_FRAME_UNENCODABLE' }[report.target];
     if (refusal !== undefined) t.ok((report.errors[refusal] ?? 0) > 0, `${report.target}: reaches ${refusal}`);
   }
+  // Configurations: every kind of refusal is reached (values of core's builder, linux-mq's queue options, openTun's own).
+  const options = result.reports.find((r) => r.target === 'openTunOptions');
+  for (const code of OPEN_TUN_OPTION_CODES) t.ok((options?.errors[code] ?? 0) > 0, `openTunOptions reaches ${code} (${options?.errors[code] ?? 0})`);
   const decode = result.reports.find((r) => r.target === 'decodeFrames');
   for (const code of ['ERR_TUN_FRAME_TOO_LARGE', 'ERR_TUN_FRAME_TRUNCATED']) t.ok((decode?.errors[code] ?? 0) > 0, `decodeFrames reaches ${code}`);
 });

@@ -22,10 +22,13 @@
  *   options and timestamps, through `write`, `tryWrite` and `pcapTap`, into an
  *   in-memory sink (sometimes a slow one). Oracle: an independent pcap-savefile(5)
  *   parser reads back exactly the records and counters the writer reported.
+ * - `openTunOptions`: random configurations through `checkTunOptions`, each value
+ *   labelled with its expected verdict (open-tun-options-target.ts).
  * Only TunErrors with the codes listed per target may escape; hangs are the
  * supervisor's to catch.
  */
 import { isDeepStrictEqual } from 'node:util';
+import { openTunOptionsTarget } from './open-tun-options-target.js';
 import { isTunError } from '@tunpipe/offload';
 import { mutateBytes, type FuzzTarget, type Prng } from '@tunpipe/testkit';
 import { StreamErrorCode } from '../../src/error-codes.js';
@@ -497,7 +500,7 @@ const pcapWriterTarget: FuzzTarget<StreamsCorpus> = {
 };
 
 /** Every streams entry point, in a stable order. */
-export const TARGETS: readonly FuzzTarget<StreamsCorpus>[] = [decodeFramesTarget, frameBodyTarget, encodeFrameTarget, parseHeadersTarget, pcapWriterTarget];
+export const TARGETS: readonly FuzzTarget<StreamsCorpus>[] = [decodeFramesTarget, frameBodyTarget, encodeFrameTarget, parseHeadersTarget, pcapWriterTarget, openTunOptionsTarget];
 
 /** A target that allocates without bound: only for checking the supervisor's heap limit. Not in {@link TARGETS}. */
 export const ALLOC_SELF_TEST: FuzzTarget<StreamsCorpus> = {
