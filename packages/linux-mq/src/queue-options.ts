@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Device, DeviceBuilder } from '@tunpipe/core';
-import { TunError, IDEAL_BATCH_SIZE } from '@tunpipe/offload';
+import { TunError, IDEAL_BATCH_SIZE, describeValue } from '@tunpipe/offload';
 import { nextPowerOfTwo, slotRingByteLength } from './slot-ring.js';
 import { MAX_FORWARD_DEVICE } from './verdict.js';
 import { QueueWorkerPool } from './worker-pool.js';
@@ -62,7 +62,7 @@ export function invalid(message: string): TunError {
 /** `value` when it is an integer 1..max, else ERR_TUN_INVALID_ARGUMENT naming the option. */
 export function positiveInt(value: unknown, name: string, max: number): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
-    throw invalid(`${name} must be an integer 1..${max}, got ${describe(value)}`);
+    throw invalid(`${name} must be an integer 1..${max}, got ${describeValue(value)}`);
   }
   return value;
 }
@@ -74,14 +74,6 @@ export function ringBytes(slots: number, capacity: number, which: 'RX' | 'TX'): 
   return bytes;
 }
 
-/** A value as an error message shows it: never throws (symbols, null-prototype objects, revoked proxies). */
-function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'bigint') return `${value}n`;
-  if (typeof value === 'function') return 'a function';
-  if (typeof value === 'object' && value !== null) return Array.isArray(value) ? 'an array' : 'an object';
-  return String(value);
-}
 
 /**
  * The handler module as a URL. A `file:` module must exist now (ERR_TUN_HANDLER
@@ -127,7 +119,7 @@ function given<T>(value: T | undefined, fallback: T): T {
 function oneOf<T extends string>(value: unknown, fallback: T, allowed: readonly T[], name: string): T {
   if (value === undefined) return fallback;
   if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
-    throw invalid(`${name} must be ${allowed.map((a) => `'${a}'`).join(', ')}, got ${describe(value)}`);
+    throw invalid(`${name} must be ${allowed.map((a) => `'${a}'`).join(', ')}, got ${describeValue(value)}`);
   }
   return value as T;
 }
@@ -170,15 +162,15 @@ export function resolveQueueOptions(options: OpenQueuesOptions): SetConfig {
   ringBytes(txSlots, txCapacity, 'TX');
   const statsInterval = given(options.statsInterval, 1000);
   if (typeof statsInterval !== 'number' || !Number.isInteger(statsInterval) || statsInterval < 0 || statsInterval > MAX_STATS_INTERVAL) {
-    throw invalid(`statsInterval must be an integer number of ms 0..${MAX_STATS_INTERVAL}, got ${describe(statsInterval)}`);
+    throw invalid(`statsInterval must be an integer number of ms 0..${MAX_STATS_INTERVAL}, got ${describeValue(statsInterval)}`);
   }
   const reads = oneOf<ReadsOption>(options.reads, 'auto', ['auto', 'io_uring', 'syscall'], 'reads');
   const workerPool = options.workerPool === undefined ? null : options.workerPool;
-  if (options.workerPool === null || (workerPool !== null && !(workerPool instanceof QueueWorkerPool))) throw invalid(`workerPool must be a QueueWorkerPool, got ${describe(workerPool)}`);
+  if (options.workerPool === null || (workerPool !== null && !(workerPool instanceof QueueWorkerPool))) throw invalid(`workerPool must be a QueueWorkerPool, got ${describeValue(workerPool)}`);
   if (workerPool?.closed === true) throw new TunError('ERR_TUN_CLOSED', 'the worker pool is closed');
   const affinity = given(options.affinity, 'none');
   if (affinity !== 'none' && affinity !== 'spread' && typeof affinity !== 'function') {
-    throw invalid(`affinity must be 'none', 'spread' or a function, got ${describe(affinity)}`);
+    throw invalid(`affinity must be 'none', 'spread' or a function, got ${describeValue(affinity)}`);
   }
   const onHandlerError = options.onHandlerError;
   if (onHandlerError !== undefined && typeof onHandlerError !== 'function') throw invalid('onHandlerError must be a function');

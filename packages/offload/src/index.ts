@@ -1,5 +1,6 @@
 /** @tunpipe/offload: wire views, checksums, virtio-net header, GSO split and GRO coalescing. */
 export { TunError, isTunError, errnoName, type TunErrorCode, type TunErrorDetails } from './errors.js';
+export { describeValue } from './describe-value.js';
 export { OffloadErrorCode } from './error-codes.js';
 
 // Checksums (RFC 1071) and pseudo-headers.

@@ -15,7 +15,7 @@
  */
 import { DeviceBuilder, Device, parseCidr, type Layer, type MacInput } from '@tunpipe/core';
 import { checkQueueOptions, openQueues, type OpenQueuesOptions, type QueueMode } from '@tunpipe/linux-mq';
-import { TunError } from '@tunpipe/offload';
+import { TunError, describeValue } from '@tunpipe/offload';
 import { StreamErrorCode } from './error-codes.js';
 import { TunStreams } from './tun-streams.js';
 import type { TxQueuePolicy } from './packet-sink.js';
@@ -126,18 +126,10 @@ function booleanOption(value: unknown, name: string, fallback: boolean): boolean
 
 /** `value` as an object with string keys, or ERR_TUN_INVALID_ARGUMENT naming `what`. */
 function record(value: unknown, what: string): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalid(`${what} must be an object, got ${describe(value)}`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalid(`${what} must be an object, got ${describeValue(value)}`);
   return value as Record<string, unknown>;
 }
 
-/** A value as an error message shows it (never throws). */
-function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'bigint') return `${value}n`;
-  if (typeof value === 'function') return 'a function';
-  if (typeof value === 'object' && value !== null) return Array.isArray(value) ? 'an array' : 'an object';
-  return String(value);
-}
 
 /** A builder for the plain device fields of `options` (each checked by the builder method of the same name). */
 export function builderFromOptions(options: TunDeviceOptions): DeviceBuilder {
@@ -192,15 +184,15 @@ function planOpenTun(options: OpenTunOptions): OpenTunPlan {
   if (options.device !== undefined && !(options.device instanceof Device)) throw invalid('device must be a Device');
   const retain = options.retain === undefined ? DEFAULT_RETAIN : options.retain;
   if (typeof retain !== 'number' || !Number.isInteger(retain) || retain < 0 || retain > MAX_RETAIN) {
-    throw invalid(`retain must be an integer 0..${MAX_RETAIN}, got ${describe(retain)}`);
+    throw invalid(`retain must be an integer 0..${MAX_RETAIN}, got ${describeValue(retain)}`);
   }
   const spin = options.spin === undefined ? 0 : options.spin;
-  if (typeof spin !== 'number' || !(spin >= 0 && spin <= MAX_SPIN)) throw invalid(`spin must be a number of microseconds 0..${MAX_SPIN}, got ${describe(spin)}`);
+  if (typeof spin !== 'number' || !(spin >= 0 && spin <= MAX_SPIN)) throw invalid(`spin must be a number of microseconds 0..${MAX_SPIN}, got ${describeValue(spin)}`);
   const copy = booleanOption(options.copy, 'copy', false);
   const timestamps = booleanOption(options.timestamps, 'timestamps', true);
   const fusePipes = booleanOption(options.fusePipes, 'fusePipes', true);
   const txQueue = options.txQueue === undefined ? 'flow' : options.txQueue;
-  if (txQueue !== 'flow' && txQueue !== 'packet') throw invalid(`txQueue must be 'flow' or 'packet', got ${describe(txQueue)}`);
+  if (txQueue !== 'flow' && txQueue !== 'packet') throw invalid(`txQueue must be 'flow' or 'packet', got ${describeValue(txQueue)}`);
   const routes = (options.routes === undefined ? [] : options.routes) as unknown;
   if (!Array.isArray(routes) || routes.some((r) => typeof r !== 'string')) throw invalid('routes must be an array of CIDR strings');
   // Each route is checked now (ERR_TUN_INVALID_ADDRESS / _PREFIX), not after the device and its workers exist.
