@@ -10,7 +10,7 @@
  * `dropPrivileges`.
  */
 export const DeviceErrorCode = {
-  /** Interface name: empty, longer than 15 bytes, `.`/`..`, or contains `/`, `:`, whitespace or NUL. */
+  /** Interface name: empty, longer than 15 bytes of UTF-8, `.`/`..`, contains `/`, `:`, whitespace, NUL, a byte 0xa0 (a space to the kernel) or a lone surrogate, or a `%` other than one `%d`. */
   INVALID_NAME: 'ERR_TUN_INVALID_NAME',
   /** Not an IPv4/IPv6 address of the expected family (or a netmask that is not contiguous). */
   INVALID_ADDRESS: 'ERR_TUN_INVALID_ADDRESS',

@@ -276,7 +276,8 @@ t.test('arguments are validated before anything is sent', async (t) => {
   for (const bad of [0, -1, 1.5, NaN, 2 ** 31]) {
     rejects(t, () => rtnl.getLink(bad), 'ERR_TUN_INVALID_ARGUMENT', undefined, `ifindex ${bad}`);
   }
-  for (const bad of ['', 'a'.repeat(16), 'has space', 'a/b', 'a:b', '.', '..']) {
+  // The same rules as DeviceBuilder's names (validateName): byte 0xa0 is a space to the kernel, a lone surrogate has no UTF-8.
+  for (const bad of ['', 'a'.repeat(16), 'has space', 'a/b', 'a:b', '.', '..', 'tp-\u00e0', 'tp\u00a0x', 'tp\ud800', 'a%s', 'a%d%d']) {
     rejects(t, () => rtnl.linkByName(bad), 'ERR_TUN_INVALID_NAME', undefined, `name ${JSON.stringify(bad)}`);
     rejects(t, () => rtnl.setName(index, bad), 'ERR_TUN_INVALID_NAME', undefined, `rename to ${JSON.stringify(bad)}`);
   }

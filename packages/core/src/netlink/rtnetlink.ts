@@ -10,6 +10,7 @@
  * interface does not exist (ENODEV), `ERR_TUN_NETLINK` otherwise.
  */
 import { TunError, type TunErrorCode } from '@tunpipe/offload';
+import { validateName } from '../validate.js';
 import {
   broadcastAddress,
   checkPrefix,
@@ -34,7 +35,6 @@ import {
   IFLA_NET_NS_FD,
   IFLA_TXQLEN,
   IFF_UP,
-  IFNAMSIZ,
   NLM_F_ACK,
   NLM_F_CREATE,
   NLM_F_DUMP,
@@ -121,7 +121,6 @@ function codeFor(errno: number): TunErrorCode {
   return errno === ENODEV ? 'ERR_TUN_NO_DEVICE' : 'ERR_TUN_NETLINK';
 }
 
-const utf8 = new TextEncoder();
 /** How often a dump is repeated when the kernel reports it inconsistent (NLM_F_DUMP_INTR). */
 const DUMP_ATTEMPTS = 4;
 
@@ -168,7 +167,7 @@ export class Rtnetlink {
 
   /** The link with this name, or undefined when there is none. */
   linkByName(name: string): LinkInfo | undefined {
-    checkName(name);
+    validateName(name);
     const b = this.begin(RTM_GETLINK, 0);
     writeIfinfomsg(b, { index: 0 });
     b.attrString(IFLA_IFNAME, name);
@@ -198,7 +197,7 @@ export class Rtnetlink {
   /** Renames the link (IFLA_IFNAME). EEXIST when the name is taken; some drivers refuse while the link is up (EBUSY). */
   setName(ifindex: number, name: string): void {
     checkIndex(ifindex);
-    checkName(name);
+    validateName(name);
     const b = this.begin(RTM_NEWLINK, 0);
     writeIfinfomsg(b, { index: ifindex });
     b.attrString(IFLA_IFNAME, name);
@@ -442,11 +441,3 @@ function checkU32(value: number, what: string): void {
   }
 }
 
-/** The kernel's dev_valid_name rules (net/core/dev.c), so that a bad name never reaches it. */
-function checkName(name: string): void {
-  if (typeof name !== 'string') throw new TunError('ERR_TUN_INVALID_NAME', 'interface name must be a string');
-  const bytes = utf8.encode(name);
-  let bad = bytes.length === 0 || bytes.length >= IFNAMSIZ || name === '.' || name === '..';
-  for (const c of bytes) if (c === 0x2f || c === 0x3a || c === 0 || c === 0x20 || (c >= 0x09 && c <= 0x0d)) bad = true;
-  if (bad) throw new TunError('ERR_TUN_INVALID_NAME', `invalid interface name ${JSON.stringify(name)} (1..15 bytes, no '/', ':' or whitespace)`);
-}
