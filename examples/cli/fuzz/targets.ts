@@ -5,11 +5,11 @@
  * status (help, version), or a TunError with one of the usage codes below, which
  * `formatError` prints as ONE line; never another exception, never a device:
  * after the run no link named on any command line has appeared, and no
- * /dev/net/tun fd was opened.
+ * /dev/net/tun or NETLINK_ROUTE fd was opened.
  */
-import { readdirSync, readlinkSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { isTunError } from '@tunpipe/core';
-import type { FuzzTarget, Prng } from '@tunpipe/testkit';
+import { deviceFds, type FuzzTarget, type Prng } from '@tunpipe/testkit';
 import { CliErrorCode, EXIT_OK, EXIT_USAGE, formatError } from '../cli-error.js';
 import { COMMANDS, readCommandLine } from '../run-cli.js';
 import type { CliCorpus } from './seeds.js';
@@ -125,21 +125,9 @@ export function generateArgv(rng: Prng, corpus: CliCorpus): string[] {
   return argv;
 }
 
-/** Count of this process's fds open on /dev/net/tun. */
-function tunFds(): number {
-  let n = 0;
-  for (const fd of readdirSync('/proc/self/fd')) {
-    try {
-      if (readlinkSync(`/proc/self/fd/${fd}`) === '/dev/net/tun') n++;
-    } catch {
-      // closed between the listing and the readlink
-    }
-  }
-  return n;
-}
 
 /** What the system looked like before the first iteration, and names the command lines used. */
-let before: { links: Set<string>; tunFds: number } | undefined;
+let before: { links: Set<string>; deviceFds: number } | undefined;
 const named = new Set<string>();
 
 
@@ -147,7 +135,7 @@ const cliArgvTarget: FuzzTarget<CliCorpus> = {
   name: 'cliArgv',
   codes: USAGE_CODES,
   run(rng, corpus, input) {
-    before ??= { links: new Set(readdirSync('/sys/class/net')), tunFds: tunFds() };
+    before ??= { links: new Set(readdirSync('/sys/class/net')), deviceFds: deviceFds() };
     const argv = generateArgv(rng, corpus);
     const env: NodeJS.ProcessEnv = {};
     if (rng.chance(0.2)) env.TUN_A = rng.pick(VALUES);
@@ -182,7 +170,7 @@ const cliArgvTarget: FuzzTarget<CliCorpus> = {
     const now = new Set(readdirSync('/sys/class/net'));
     const created = [...named].filter((n) => now.has(n) && !before!.links.has(n));
     check(created.length === 0, `links appeared that command lines named: ${created.join(', ')}`);
-    check(tunFds() === before.tunFds, 'a /dev/net/tun fd was opened');
+    check(deviceFds() === before.deviceFds, 'a /dev/net/tun or NETLINK_ROUTE fd was opened');
   },
 };
 

@@ -19,6 +19,7 @@ export {
   type RouteQuery,
 } from './oracles.js';
 export { openFds, threadCount, settledThreadCount, collectGarbage, settledArrayBuffers } from './leaks.js';
+export { deviceFds } from './device-fds.js';
 export { onExitCleanup, runExitCleanup } from './exit-cleanup.js';
 export { THREAD_NETNS_PATH } from './thread-netns.js';
 export { Prng, mixSeed, hashString } from './fuzz-prng.js';

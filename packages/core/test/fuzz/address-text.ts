@@ -27,7 +27,7 @@
  */
 import { isIPv4, isIPv6 } from 'node:net';
 import { isTunError, type TunError } from '@tunpipe/offload';
-import type { FuzzTarget, Prng } from '@tunpipe/testkit';
+import { deviceFds, type FuzzTarget, type Prng } from '@tunpipe/testkit';
 import {
   checkPrefix,
   formatCidr,
@@ -67,7 +67,6 @@ import {
 } from '../../src/validate.js';
 import { generateNumber, generateText, generateValue } from './address-inputs.js';
 import { check, FuzzInvariantError } from './check.js';
-import { deviceFds } from './device-fds.js';
 import { ptonBytes } from './inet-pton.js';
 import { kernelAcceptsName } from './kernel-name.js';
 import type { CoreCorpus } from './seeds.js';

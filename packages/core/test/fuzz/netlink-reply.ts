@@ -26,7 +26,7 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import { isTunError } from '@tunpipe/offload';
-import type { FuzzTarget, Prng } from '@tunpipe/testkit';
+import { deviceFds, type FuzzTarget, type Prng } from '@tunpipe/testkit';
 import { formatCidr, formatIp, maxPrefix, parseCidr, parseIp, parseMac, formatMac } from '../../src/address.js';
 import { NLM_F_ACK_TLVS, NLM_F_CAPPED, NLMSG_ERROR, RTM_NEWADDR, RTM_NEWLINK, RTM_NEWROUTE } from '../../src/constants.js';
 import { addressIndexOf, decodeAddress, type AddressInfo } from '../../src/netlink/addr.js';
@@ -34,7 +34,6 @@ import { decodeLink, linkIndexOf, type LinkInfo } from '../../src/netlink/link.j
 import { Attributes, HOST_LITTLE_ENDIAN, parseErrorReply, parseMessages, type NetlinkErrorReply, type NetlinkMessage } from '../../src/netlink/message.js';
 import { decodeRoute, type RouteEntry } from '../../src/netlink/route.js';
 import { check, FuzzInvariantError } from './check.js';
-import { deviceFds } from './device-fds.js';
 import { familyHeaderLength } from './netlink-layout.js';
 import { generateReply } from './netlink-mutate.js';
 import type { CoreCorpus } from './seeds.js';

@@ -14,12 +14,12 @@
  * - several: refused with one of their codes;
  * - never another exception (a TypeError from a null entry, a DataCloneError);
  * - the same verdict twice for the same object (nothing depends on state);
- * - nothing opened: no /dev/net/tun fd, no new link (checked in `finish`).
+ * - nothing opened: no /dev/net/tun or NETLINK_ROUTE fd, no new link (checked in `finish`).
  */
-import { readdirSync, readlinkSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { Device, DeviceBuilder, isTunError } from '@tunpipe/core';
 import { QueueWorkerPool, MAX_RING_BYTES } from '@tunpipe/linux-mq';
-import type { FuzzTarget, Prng } from '@tunpipe/testkit';
+import { deviceFds, type FuzzTarget, type Prng } from '@tunpipe/testkit';
 import { checkTunOptions, type OpenTunOptions } from '../../src/open-tun.js';
 import type { StreamsCorpus } from './seeds.js';
 
@@ -246,27 +246,15 @@ function verdict(options: Record<string, unknown>): unknown {
   }
 }
 
-/** Count of this process's fds open on /dev/net/tun. */
-function tunFds(): number {
-  let n = 0;
-  for (const fd of readdirSync('/proc/self/fd')) {
-    try {
-      if (readlinkSync(`/proc/self/fd/${fd}`) === '/dev/net/tun') n++;
-    } catch {
-      // closed between the listing and the readlink
-    }
-  }
-  return n;
-}
 
-let before: { links: string[]; tunFds: number } | undefined;
+let before: { links: string[]; deviceFds: number } | undefined;
 
 /** `checkTunOptions` on random configurations; see the file comment. */
 export const openTunOptionsTarget: FuzzTarget<StreamsCorpus> = {
   name: 'openTunOptions',
   codes: OPEN_TUN_OPTION_CODES,
   run(rng, _corpus, input) {
-    before ??= { links: readdirSync('/sys/class/net').sort(), tunFds: tunFds() };
+    before ??= { links: readdirSync('/sys/class/net').sort(), deviceFds: deviceFds() };
     const g = generate(rng);
     input.note = `${g.note} expected: ${g.causes.length === 0 ? 'accepted' : g.causes.join(' | ')}`;
     const first = verdict(g.options);
@@ -283,7 +271,7 @@ export const openTunOptionsTarget: FuzzTarget<StreamsCorpus> = {
   },
   finish() {
     if (before === undefined) return;
-    check(tunFds() === before.tunFds, 'a /dev/net/tun fd was opened');
+    check(deviceFds() === before.deviceFds, 'a /dev/net/tun or NETLINK_ROUTE fd was opened');
     check(JSON.stringify(readdirSync('/sys/class/net').sort()) === JSON.stringify(before.links), 'a link appeared or went away');
   },
 };

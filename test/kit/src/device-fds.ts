@@ -1,9 +1,10 @@
 /**
  * The fds of this process that reach the kernel's devices: /dev/net/tun and
  * NETLINK_ROUTE sockets (matched by inode against /proc/self/net/netlink, whose
- * `Eth` column is the netlink protocol). The core fuzz targets only parse, so a run
- * must end with as many of them as it began with. Other fds (files a target of
- * another suite writes in a parallel worker) are not counted.
+ * `Eth` column is the netlink protocol). Fuzz targets that only parse or plan
+ * (core's parsers, openTun's option check, the CLI's planning) must end a run
+ * with as many of them as they began with. Other fds (files a target of another
+ * suite writes in a parallel worker) are not counted.
  */
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 
