@@ -9,19 +9,10 @@
  */
 import { readdirSync } from 'node:fs';
 import { isTunError } from '@tunpipe/core';
-import { deviceFds, type FuzzTarget, type Prng } from '@tunpipe/testkit';
+import { invariant, deviceFds, type FuzzTarget, type Prng } from '@tunpipe/testkit';
 import { CliErrorCode, EXIT_OK, EXIT_USAGE, formatError } from '../cli-error.js';
 import { COMMANDS, readCommandLine } from '../run-cli.js';
 import type { CliCorpus } from './seeds.js';
-
-/** A violated invariant (as opposed to a documented usage error). */
-export class FuzzInvariantError extends Error {
-  override name = 'FuzzInvariantError';
-}
-
-function check(condition: boolean, message: string): asserts condition {
-  if (!condition) throw new FuzzInvariantError(message);
-}
 
 /** Codes a command line may be refused with: the CLI's own and core's validation codes. */
 export const USAGE_CODES: readonly string[] = [
@@ -151,26 +142,26 @@ const cliArgvTarget: FuzzTarget<CliCorpus> = {
     } catch (e) {
       if (isTunError(e)) {
         const text = formatError(e);
-        check(!text.includes('\n') && text.startsWith(`tunpipe: ${e.code}: `), `error prints as one coded line: ${JSON.stringify(text)}`);
+        invariant(!text.includes('\n') && text.startsWith(`tunpipe: ${e.code}: `), `error prints as one coded line: ${JSON.stringify(text)}`);
       }
-      check(out === '' && err === '', 'nothing printed before a usage error');
+      invariant(out === '' && err === '', 'nothing printed before a usage error');
       throw e;
     }
     if ('exit' in line) {
-      check(line.exit === EXIT_OK || (line.exit === EXIT_USAGE && argv.length === 0), `exit ${line.exit} without an error`);
-      check((line.exit === EXIT_OK ? out : err).length > 8 && (line.exit === EXIT_OK ? err : out) === '', 'help or version printed, on one stream');
+      invariant(line.exit === EXIT_OK || (line.exit === EXIT_USAGE && argv.length === 0), `exit ${line.exit} without an error`);
+      invariant((line.exit === EXIT_OK ? out : err).length > 8 && (line.exit === EXIT_OK ? err : out) === '', 'help or version printed, on one stream');
     } else {
-      check(COMMANDS.includes(line.command) && line.command.name === argv[0], 'the named command was planned');
-      check(typeof line.plan === 'object' && line.plan !== null, 'a plan');
-      check(out === '' && err === '', 'planning prints nothing');
+      invariant(COMMANDS.includes(line.command) && line.command.name === argv[0], 'the named command was planned');
+      invariant(typeof line.plan === 'object' && line.plan !== null, 'a plan');
+      invariant(out === '' && err === '', 'planning prints nothing');
     }
   },
   finish() {
     if (before === undefined) return;
     const now = new Set(readdirSync('/sys/class/net'));
     const created = [...named].filter((n) => now.has(n) && !before!.links.has(n));
-    check(created.length === 0, `links appeared that command lines named: ${created.join(', ')}`);
-    check(deviceFds() === before.deviceFds, 'a /dev/net/tun or NETLINK_ROUTE fd was opened');
+    invariant(created.length === 0, `links appeared that command lines named: ${created.join(', ')}`);
+    invariant(deviceFds() === before.deviceFds, 'a /dev/net/tun or NETLINK_ROUTE fd was opened');
   },
 };
 

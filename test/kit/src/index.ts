@@ -24,6 +24,7 @@ export { onExitCleanup, runExitCleanup } from './exit-cleanup.js';
 export { THREAD_NETNS_PATH } from './thread-netns.js';
 export { Prng, mixSeed, hashString } from './fuzz-prng.js';
 export type { FuzzInput, FuzzTarget, FuzzSuite, FuzzSuiteModule } from './fuzz-suite.js';
+export { FuzzInvariantError, invariant } from './fuzz-invariant.js';
 export { runTarget, targetNamed, FuzzFailureError, type TargetReport, type FuzzFailure } from './fuzz-harness.js';
 export { fuzz, suiteJobs, type FuzzJob, type FuzzOptions, type FuzzResult } from './fuzz-supervisor.js';
 export { runFuzzCli, parseFuzzArgs, type FuzzCliArgs } from './fuzz-cli.js';

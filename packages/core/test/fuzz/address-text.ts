@@ -27,7 +27,7 @@
  */
 import { isIPv4, isIPv6 } from 'node:net';
 import { isTunError, type TunError } from '@tunpipe/offload';
-import { deviceFds, type FuzzTarget, type Prng } from '@tunpipe/testkit';
+import { invariant, FuzzInvariantError, deviceFds, type FuzzTarget, type Prng } from '@tunpipe/testkit';
 import {
   checkPrefix,
   formatCidr,
@@ -66,7 +66,6 @@ import {
   validateTxQueueLen,
 } from '../../src/validate.js';
 import { generateNumber, generateText, generateValue } from './address-inputs.js';
-import { check, FuzzInvariantError } from './check.js';
 import { ptonBytes } from './inet-pton.js';
 import { kernelAcceptsName } from './kernel-name.js';
 import type { CoreCorpus } from './seeds.js';
@@ -111,11 +110,11 @@ function show(v: unknown): string {
  */
 function judge<T>(name: string, input: unknown, o: Outcome<T>, expected: true | string): T {
   if (o.ok) {
-    check(expected === true, `${name}(${show(input)}) accepted it; the model refuses it (${expected})`);
+    invariant(expected === true, `${name}(${show(input)}) accepted it; the model refuses it (${expected})`);
     return o.value;
   }
-  check(expected !== true, `${name}(${show(input)}) refused it with ${o.error.code} (${o.error.message}); the model accepts it`);
-  check(o.error.code === expected, `${name}(${show(input)}) refused it with ${o.error.code}; the model says ${expected}`);
+  invariant(expected !== true, `${name}(${show(input)}) refused it with ${o.error.code} (${o.error.message}); the model accepts it`);
+  invariant(o.error.code === expected, `${name}(${show(input)}) refused it with ${o.error.code}; the model says ${expected}`);
   throw o.error;
 }
 
@@ -161,7 +160,7 @@ const isUnicast = (b: Uint8Array): boolean => (b[0]! & 1) === 0 && b.some((x) =>
 function quietParse(parse: (s: string) => Uint8Array, s: string): Uint8Array | null {
   const o = outcome(() => parse(s));
   if (o.ok) return o.value;
-  check(o.error.code === ADDRESS, `${parse.name}(${show(s)}) refused with ${o.error.code}`);
+  invariant(o.error.code === ADDRESS, `${parse.name}(${show(s)}) refused with ${o.error.code}`);
   return null;
 }
 
@@ -171,15 +170,15 @@ function crossCheck(s: string): void {
   const ours6 = quietParse(parseIPv6, s);
   const p4 = ptonBytes(4, s);
   const p6 = ptonBytes(6, s);
-  check(sameBytes(ours4, p4), `parseIPv4(${show(s)}) = ${ours4 && formatIPv4(ours4)}, inet_pton says ${p4 && formatIPv4(p4)}`);
-  check(sameBytes(ours6, p6), `parseIPv6(${show(s)}) = ${ours6 && formatIPv6(ours6)}, inet_pton says ${p6 && formatIPv6(p6)}`);
-  check(isIPv4(s) === (ours4 !== null), `net.isIPv4(${show(s)}) = ${isIPv4(s)}, parseIPv4 ${ours4 ? 'accepts' : 'refuses'} it`);
+  invariant(sameBytes(ours4, p4), `parseIPv4(${show(s)}) = ${ours4 && formatIPv4(ours4)}, inet_pton says ${p4 && formatIPv4(p4)}`);
+  invariant(sameBytes(ours6, p6), `parseIPv6(${show(s)}) = ${ours6 && formatIPv6(ours6)}, inet_pton says ${p6 && formatIPv6(p6)}`);
+  invariant(isIPv4(s) === (ours4 !== null), `net.isIPv4(${show(s)}) = ${isIPv4(s)}, parseIPv4 ${ours4 ? 'accepts' : 'refuses'} it`);
   if (isIPv6(s) !== (ours6 !== null)) {
     const zone = s.indexOf('%');
-    check(ours6 === null && zone > 0 && quietParse(parseIPv6, s.slice(0, zone)) !== null, `net.isIPv6(${show(s)}) = ${isIPv6(s)}, parseIPv6 ${ours6 ? 'accepts' : 'refuses'} it (and no zone id explains it)`);
+    invariant(ours6 === null && zone > 0 && quietParse(parseIPv6, s.slice(0, zone)) !== null, `net.isIPv6(${show(s)}) = ${isIPv6(s)}, parseIPv6 ${ours6 ? 'accepts' : 'refuses'} it (and no zone id explains it)`);
   }
   const family = ipFamily(s);
-  check(family === (ours4 ? 4 : ours6 ? 6 : null), `ipFamily(${show(s)}) = ${family}`);
+  invariant(family === (ours4 ? 4 : ours6 ? 6 : null), `ipFamily(${show(s)}) = ${family}`);
 }
 
 /**
@@ -203,11 +202,11 @@ function parseInto(rng: Prng, name: string, parse: (t: string, out: Uint8Array, 
   const o = outcome(() => (offset === undefined ? parse(text as string, out) : parse(text as string, out, offset)));
   for (let i = 0; i < size; i++) {
     const inWindow = fits && i >= guard + at && i < guard + at + n;
-    check(inWindow || backing[i] === before[i], `${name}(${show(text)}, out[${capacity}], ${show(offset)}) wrote byte ${i - guard} of out (outside the window)`);
+    invariant(inWindow || backing[i] === before[i], `${name}(${show(text)}, out[${capacity}], ${show(offset)}) wrote byte ${i - guard} of out (outside the window)`);
   }
   const value = judge(`${name}(out[${capacity}], offset ${show(offset)})`, text, o, expected !== null && fits ? true : code);
-  check(value === out, `${name} into a buffer returns that buffer`);
-  check(sameBytes(out.subarray(at, at + n), expected), `${name} wrote ${Buffer.from(out.subarray(at, at + n)).toString('hex')}`);
+  invariant(value === out, `${name} into a buffer returns that buffer`);
+  invariant(sameBytes(out.subarray(at, at + n), expected), `${name} wrote ${Buffer.from(out.subarray(at, at + n)).toString('hex')}`);
 }
 
 /** One entry point: how to pick its input, and how to call and judge it. */
@@ -228,7 +227,7 @@ function rangeEntry(name: string, fn: (v: unknown) => unknown, lo: number, hi: n
     value: numeric,
     run(v) {
       const value = judge(name, v, outcome(() => fn(v)), intIn(v, lo, hi) ? true : code);
-      check(value === v, `${name} returns its input`);
+      invariant(value === v, `${name} returns its input`);
     },
   };
 }
@@ -241,7 +240,7 @@ const ENTRY_POINTS: readonly EntryPoint[] = [
       const expected = typeof v === 'string' ? ptonBytes(4, v) : null;
       if (rng.chance(0.4)) return parseInto(rng, 'parseIPv4', parseIPv4, 4, v, expected, ADDRESS);
       const b = judge('parseIPv4', v, outcome(() => parseIPv4(v as string)), expected ? true : ADDRESS);
-      check(sameBytes(b, expected) && formatIPv4(b) === v, `parseIPv4(${show(v)}) does not format back to itself`);
+      invariant(sameBytes(b, expected) && formatIPv4(b) === v, `parseIPv4(${show(v)}) does not format back to itself`);
     },
   },
   {
@@ -252,8 +251,8 @@ const ENTRY_POINTS: readonly EntryPoint[] = [
       if (rng.chance(0.4)) return parseInto(rng, 'parseIPv6', parseIPv6, 16, v, expected, ADDRESS);
       const b = judge('parseIPv6', v, outcome(() => parseIPv6(v as string)), expected ? true : ADDRESS);
       const canonical = formatIPv6(b);
-      check(sameBytes(b, expected) && sameBytes(parseIPv6(canonical), b) && sameBytes(ptonBytes(6, canonical), b), `${show(v)} -> ${canonical} does not parse back`);
-      check(formatIPv6(parseIPv6(canonical)) === canonical, `canonical ${canonical} is not a fixed point`);
+      invariant(sameBytes(b, expected) && sameBytes(parseIPv6(canonical), b) && sameBytes(ptonBytes(6, canonical), b), `${show(v)} -> ${canonical} does not parse back`);
+      invariant(formatIPv6(parseIPv6(canonical)) === canonical, `canonical ${canonical} is not a fixed point`);
     },
   },
   {
@@ -262,7 +261,7 @@ const ENTRY_POINTS: readonly EntryPoint[] = [
     run(v) {
       const expected = pton(v);
       const ip = judge('parseIp', v, outcome(() => parseIp(v as string)), expected ? true : ADDRESS);
-      check(ip.family === expected!.family && sameBytes(ip.bytes, expected!.bytes), `parseIp(${show(v)}) family/bytes`);
+      invariant(ip.family === expected!.family && sameBytes(ip.bytes, expected!.bytes), `parseIp(${show(v)}) family/bytes`);
     },
   },
   {
@@ -270,7 +269,7 @@ const ENTRY_POINTS: readonly EntryPoint[] = [
     value: text,
     run(v) {
       const family = ipFamily(v as string);
-      check(family === (pton(v)?.family ?? null), `ipFamily(${show(v)}) = ${family}`);
+      invariant(family === (pton(v)?.family ?? null), `ipFamily(${show(v)}) = ${family}`);
     },
   },
   ...(['parseCidr', 'validateCidr'] as const).map((name): EntryPoint => ({
@@ -279,11 +278,11 @@ const ENTRY_POINTS: readonly EntryPoint[] = [
     run(v) {
       const model = cidrModel(v);
       const c = judge(name, v, outcome(() => (name === 'parseCidr' ? parseCidr(v as string) : validateCidr(v))), model.verdict);
-      check(c.family === model.family && sameBytes(c.bytes, model.bytes!) && c.prefix === model.prefix, `${name}(${show(v)}) = ${JSON.stringify({ ...c, bytes: [...c.bytes] })}`);
+      invariant(c.family === model.family && sameBytes(c.bytes, model.bytes!) && c.prefix === model.prefix, `${name}(${show(v)}) = ${JSON.stringify({ ...c, bytes: [...c.bytes] })}`);
       const formatted = formatCidr(c.family, c.bytes, c.prefix);
       const again = parseCidr(formatted);
-      check(again.family === c.family && sameBytes(again.bytes, c.bytes) && again.prefix === c.prefix && formatCidr(again.family, again.bytes, again.prefix) === formatted, `${show(v)} -> ${formatted} is not stable`);
-      check(c.family === 6 || formatted === v, `IPv4 CIDR ${show(v)} formats as ${formatted}`);
+      invariant(again.family === c.family && sameBytes(again.bytes, c.bytes) && again.prefix === c.prefix && formatCidr(again.family, again.bytes, again.prefix) === formatted, `${show(v)} -> ${formatted} is not stable`);
+      invariant(c.family === 6 || formatted === v, `IPv4 CIDR ${show(v)} formats as ${formatted}`);
     },
   })),
   {
@@ -293,7 +292,7 @@ const ENTRY_POINTS: readonly EntryPoint[] = [
       const expected = macTextBytes(v);
       if (rng.chance(0.4)) return parseInto(rng, 'parseMac', parseMac, 6, v, expected, MAC);
       const b = judge('parseMac', v, outcome(() => parseMac(v as string)), expected ? true : MAC);
-      check(sameBytes(b, expected) && formatMac(b) === (v as string).toLowerCase(), `parseMac(${show(v)}) -> ${formatMac(b)}`);
+      invariant(sameBytes(b, expected) && formatMac(b) === (v as string).toLowerCase(), `parseMac(${show(v)}) -> ${formatMac(b)}`);
     },
   },
   {
@@ -303,7 +302,7 @@ const ENTRY_POINTS: readonly EntryPoint[] = [
       const mask = typeof v === 'string' ? ptonBytes(4, v) : null;
       const prefix = mask ? contiguousPrefix(mask) : -1;
       const p = judge('netmaskToPrefix', v, outcome(() => netmaskToPrefix(v as string)), prefix >= 0 ? true : ADDRESS);
-      check(p === prefix && prefixToNetmask(p) === v, `netmaskToPrefix(${show(v)}) = ${p}`);
+      invariant(p === prefix && prefixToNetmask(p) === v, `netmaskToPrefix(${show(v)}) = ${p}`);
     },
   },
   {
@@ -311,7 +310,7 @@ const ENTRY_POINTS: readonly EntryPoint[] = [
     value: text,
     run(v) {
       const name = judge('validateName', v, outcome(() => validateName(v)), typeof v === 'string' && kernelAcceptsName(v) ? true : NAME);
-      check(name === v, 'validateName returns its input');
+      invariant(name === v, 'validateName returns its input');
     },
   },
   {
@@ -320,7 +319,7 @@ const ENTRY_POINTS: readonly EntryPoint[] = [
     run(v) {
       const expected = typeof v === 'string' ? ptonBytes(4, v) : null;
       const canonical = judge('validateIPv4', v, outcome(() => validateIPv4(v)), expected ? true : ADDRESS);
-      check(canonical === v, `validateIPv4(${show(v)}) = ${canonical}`);
+      invariant(canonical === v, `validateIPv4(${show(v)}) = ${canonical}`);
     },
   },
   {
@@ -329,7 +328,7 @@ const ENTRY_POINTS: readonly EntryPoint[] = [
     run(v) {
       const expected = typeof v === 'string' ? ptonBytes(6, v) : null;
       const canonical = judge('validateIPv6', v, outcome(() => validateIPv6(v)), expected ? true : ADDRESS);
-      check(canonical === formatIPv6(expected!) && sameBytes(ptonBytes(6, canonical), expected), `validateIPv6(${show(v)}) = ${canonical}`);
+      invariant(canonical === formatIPv6(expected!) && sameBytes(ptonBytes(6, canonical), expected), `validateIPv6(${show(v)}) = ${canonical}`);
     },
   },
   {
@@ -338,7 +337,7 @@ const ENTRY_POINTS: readonly EntryPoint[] = [
     run(v) {
       const expected = pton(v);
       const ip = judge('validateIp', v, outcome(() => validateIp(v)), expected ? true : ADDRESS);
-      check(ip.family === expected!.family && sameBytes(pton(ip.address)!.bytes, expected!.bytes), `validateIp(${show(v)}) = ${JSON.stringify(ip)}`);
+      invariant(ip.family === expected!.family && sameBytes(pton(ip.address)!.bytes, expected!.bytes), `validateIp(${show(v)}) = ${JSON.stringify(ip)}`);
     },
   },
   {
@@ -353,7 +352,7 @@ const ENTRY_POINTS: readonly EntryPoint[] = [
         verdict = (expected as number) >= 0 ? true : ADDRESS;
       } else verdict = intIn(v, 0, 32) ? true : PREFIX;
       const p = judge('validateIPv4Prefix', v, outcome(() => validateIPv4Prefix(v)), verdict);
-      check(p === expected, `validateIPv4Prefix(${show(v)}) = ${p}`);
+      invariant(p === expected, `validateIPv4Prefix(${show(v)}) = ${p}`);
     },
   },
   rangeEntry('validateIPv6Prefix', validateIPv6Prefix, 0, 128, PREFIX),
@@ -364,7 +363,7 @@ const ENTRY_POINTS: readonly EntryPoint[] = [
     value: numeric,
     run(v) {
       const mask = judge('prefixToNetmask', v, outcome(() => prefixToNetmask(v as number)), intIn(v, 0, 32) ? true : PREFIX);
-      check(netmaskToPrefix(mask) === v && contiguousPrefix(ptonBytes(4, mask)!) === v, `prefixToNetmask(${show(v)}) = ${mask}`);
+      invariant(netmaskToPrefix(mask) === v && contiguousPrefix(ptonBytes(4, mask)!) === v, `prefixToNetmask(${show(v)}) = ${mask}`);
     },
   },
   {
@@ -373,7 +372,7 @@ const ENTRY_POINTS: readonly EntryPoint[] = [
     run(v) {
       const bytes = v instanceof Uint8Array ? (v.length === 6 ? v.slice() : null) : macTextBytes(v);
       const mac = judge('validateMac', v, outcome(() => validateMac(v)), bytes && isUnicast(bytes) ? true : MAC);
-      check(mac instanceof Uint8Array && mac !== v && (!(v instanceof Uint8Array) || mac.buffer !== v.buffer) && sameBytes(mac, bytes), `validateMac(${show(v)}) returns a fresh copy of the bytes`);
+      invariant(mac instanceof Uint8Array && mac !== v && (!(v instanceof Uint8Array) || mac.buffer !== v.buffer) && sameBytes(mac, bytes), `validateMac(${show(v)}) returns a fresh copy of the bytes`);
     },
   },
   rangeEntry('validateMtu', validateMtu, 68, 65535, MTU),
@@ -387,14 +386,14 @@ const ENTRY_POINTS: readonly EntryPoint[] = [
     name: 'validateBoolean',
     value: anything,
     run(v) {
-      check(judge('validateBoolean', v, outcome(() => validateBoolean(v, 'persist')), typeof v === 'boolean' ? true : ARGUMENT) === v, 'returns its input');
+      invariant(judge('validateBoolean', v, outcome(() => validateBoolean(v, 'persist')), typeof v === 'boolean' ? true : ARGUMENT) === v, 'returns its input');
     },
   },
   {
     name: 'validateLayer',
     value: anything,
     run(v) {
-      check(judge('validateLayer', v, outcome(() => validateLayer(v)), v === 'l2' || v === 'l3' ? true : OPTION) === v, 'returns its input');
+      invariant(judge('validateLayer', v, outcome(() => validateLayer(v)), v === 'l2' || v === 'l3' ? true : OPTION) === v, 'returns its input');
     },
   },
   {
@@ -402,7 +401,7 @@ const ENTRY_POINTS: readonly EntryPoint[] = [
     value: numeric,
     run(v) {
       const ok = v === undefined || (typeof v === 'number' && Number.isFinite(v) && v >= 0);
-      check(judge('validateTimeout', v, outcome(() => validateTimeout(v)), ok ? true : ARGUMENT) === v, 'returns its input');
+      invariant(judge('validateTimeout', v, outcome(() => validateTimeout(v)), ok ? true : ARGUMENT) === v, 'returns its input');
     },
   },
   {
@@ -410,7 +409,7 @@ const ENTRY_POINTS: readonly EntryPoint[] = [
     value: anything,
     run(v) {
       const ok = v instanceof Uint8Array && v.length > 0;
-      check(judge('validateBuffer', v, outcome(() => validateBuffer(v, 'packet')), ok ? true : ARGUMENT) === v, 'returns its input');
+      invariant(judge('validateBuffer', v, outcome(() => validateBuffer(v, 'packet')), ok ? true : ARGUMENT) === v, 'returns its input');
     },
   },
   {
@@ -418,7 +417,7 @@ const ENTRY_POINTS: readonly EntryPoint[] = [
     value: anything,
     run(v) {
       const ok = v === undefined || v instanceof AbortSignal;
-      check(judge('validateSignal', v, outcome(() => validateSignal(v)), ok ? true : ARGUMENT) === v, 'returns its input');
+      invariant(judge('validateSignal', v, outcome(() => validateSignal(v)), ok ? true : ARGUMENT) === v, 'returns its input');
     },
   },
   {
@@ -428,7 +427,7 @@ const ENTRY_POINTS: readonly EntryPoint[] = [
       let verdict: true | string;
       if (typeof v === 'number') verdict = intIn(v, 0, 0x7fff_ffff) ? true : FD;
       else verdict = typeof v === 'string' && v !== '' && !v.includes('\0') && v !== '.' && v !== '..' ? true : ARGUMENT;
-      check(judge('validateNetnsTarget', v, outcome(() => validateNetnsTarget(v)), verdict) === v, 'returns its input');
+      invariant(judge('validateNetnsTarget', v, outcome(() => validateNetnsTarget(v)), verdict) === v, 'returns its input');
     },
   },
 ];
@@ -453,6 +452,6 @@ export const addressTextTarget: FuzzTarget<CoreCorpus> = {
     }
   },
   finish() {
-    if (before !== undefined) check(deviceFds() === before, 'a TUN or NETLINK_ROUTE fd was opened by the run');
+    if (before !== undefined) invariant(deviceFds() === before, 'a TUN or NETLINK_ROUTE fd was opened by the run');
   },
 };

@@ -26,14 +26,13 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import { isTunError } from '@tunpipe/offload';
-import { deviceFds, type FuzzTarget, type Prng } from '@tunpipe/testkit';
+import { invariant, FuzzInvariantError, deviceFds, type FuzzTarget, type Prng } from '@tunpipe/testkit';
 import { formatCidr, formatIp, maxPrefix, parseCidr, parseIp, parseMac, formatMac } from '../../src/address.js';
 import { NLM_F_ACK_TLVS, NLM_F_CAPPED, NLMSG_ERROR, RTM_NEWADDR, RTM_NEWLINK, RTM_NEWROUTE } from '../../src/constants.js';
 import { addressIndexOf, decodeAddress, type AddressInfo } from '../../src/netlink/addr.js';
 import { decodeLink, linkIndexOf, type LinkInfo } from '../../src/netlink/link.js';
 import { Attributes, HOST_LITTLE_ENDIAN, parseErrorReply, parseMessages, type NetlinkErrorReply, type NetlinkMessage } from '../../src/netlink/message.js';
 import { decodeRoute, type RouteEntry } from '../../src/netlink/route.js';
-import { check, FuzzInvariantError } from './check.js';
 import { familyHeaderLength } from './netlink-layout.js';
 import { generateReply } from './netlink-mutate.js';
 import type { CoreCorpus } from './seeds.js';
@@ -86,35 +85,35 @@ function canonicalIp(text: unknown, family: 4 | 6): boolean {
 }
 
 function checkLink(l: LinkInfo): void {
-  check(isS32(l.ifindex) && isU32(l.flags) && isU32(l.mtu) && isU32(l.txQueueLen), `link numbers ${JSON.stringify(l)}`);
-  check(isU32(l.numTxQueues) && isU32(l.numRxQueues), 'link queue counts');
-  check(noNul(l.name), `link name ${JSON.stringify(l.name)}`);
-  for (const mac of [l.mac, l.broadcastMac]) check(mac === null || (MAC.test(mac) && formatMac(parseMac(mac)) === mac), `link MAC ${mac}`);
+  invariant(isS32(l.ifindex) && isU32(l.flags) && isU32(l.mtu) && isU32(l.txQueueLen), `link numbers ${JSON.stringify(l)}`);
+  invariant(isU32(l.numTxQueues) && isU32(l.numRxQueues), 'link queue counts');
+  invariant(noNul(l.name), `link name ${JSON.stringify(l.name)}`);
+  for (const mac of [l.mac, l.broadcastMac]) invariant(mac === null || (MAC.test(mac) && formatMac(parseMac(mac)) === mac), `link MAC ${mac}`);
   const unknown = /^UNKNOWN\((\d+)\)$/.exec(l.operState);
-  check(OPER_STATES.includes(l.operState) || (unknown !== null && Number(unknown[1]) >= OPER_STATES.length && Number(unknown[1]) <= 255), `operState ${l.operState}`);
-  check(l.kind === null || noNul(l.kind), 'link kind');
+  invariant(OPER_STATES.includes(l.operState) || (unknown !== null && Number(unknown[1]) >= OPER_STATES.length && Number(unknown[1]) <= 255), `operState ${l.operState}`);
+  invariant(l.kind === null || noNul(l.kind), 'link kind');
 }
 
 function checkAddress(a: AddressInfo): void {
-  check(a.family === 4 || a.family === 6, `address family ${a.family}`);
-  check(canonicalIp(a.address, a.family), `address ${a.address} is not canonical IPv${a.family}`);
-  check(a.peer === undefined || canonicalIp(a.peer, a.family), `peer ${a.peer}`);
-  check(a.broadcast === undefined || (a.family === 4 && canonicalIp(a.broadcast, 4)), `broadcast ${a.broadcast}`);
-  check(Number.isInteger(a.prefix) && a.prefix >= 0 && a.prefix <= maxPrefix(a.family), `IPv${a.family} address ${a.address} with prefix ${a.prefix}`);
+  invariant(a.family === 4 || a.family === 6, `address family ${a.family}`);
+  invariant(canonicalIp(a.address, a.family), `address ${a.address} is not canonical IPv${a.family}`);
+  invariant(a.peer === undefined || canonicalIp(a.peer, a.family), `peer ${a.peer}`);
+  invariant(a.broadcast === undefined || (a.family === 4 && canonicalIp(a.broadcast, 4)), `broadcast ${a.broadcast}`);
+  invariant(Number.isInteger(a.prefix) && a.prefix >= 0 && a.prefix <= maxPrefix(a.family), `IPv${a.family} address ${a.address} with prefix ${a.prefix}`);
 }
 
 function checkRoute(r: RouteEntry): void {
-  check(r.family === 4 || r.family === 6, `route family ${r.family}`);
+  invariant(r.family === 4 || r.family === 6, `route family ${r.family}`);
   let cidr;
   try {
     cidr = parseCidr(r.destination);
   } catch {
     throw new FuzzInvariantError(`route destination ${r.destination} does not parse`);
   }
-  check(cidr.family === r.family && formatCidr(cidr.family, cidr.bytes, cidr.prefix) === r.destination, `route destination ${r.destination} not canonical`);
-  check(r.gateway === undefined || canonicalIp(r.gateway, r.family), `gateway ${r.gateway}`);
-  check(isU32(r.table) && isU8(r.protocol) && isU8(r.scope) && isU8(r.type) && isU32(r.rtmFlags) && isU32(r.oif), `route numbers ${JSON.stringify(r)}`);
-  check(r.metric === undefined || isU32(r.metric), 'route metric');
+  invariant(cidr.family === r.family && formatCidr(cidr.family, cidr.bytes, cidr.prefix) === r.destination, `route destination ${r.destination} not canonical`);
+  invariant(r.gateway === undefined || canonicalIp(r.gateway, r.family), `gateway ${r.gateway}`);
+  invariant(isU32(r.table) && isU8(r.protocol) && isU8(r.scope) && isU8(r.type) && isU32(r.rtmFlags) && isU32(r.oif), `route numbers ${JSON.stringify(r)}`);
+  invariant(r.metric === undefined || isU32(r.metric), 'route metric');
 }
 
 /**
@@ -129,9 +128,9 @@ function echoFits(buf: Uint8Array, msg: NetlinkMessage): boolean {
 }
 
 function checkErrorReply(e: NetlinkErrorReply): void {
-  check(isS32(e.error), `error ${e.error}`);
-  check(e.message === undefined || (noNul(e.message) && e.message !== ''), 'ext ack message');
-  check(e.offset === undefined || isU32(e.offset), 'ext ack offset');
+  invariant(isS32(e.error), `error ${e.error}`);
+  invariant(e.message === undefined || (noNul(e.message) && e.message !== ''), 'ext ack message');
+  invariant(e.offset === undefined || isU32(e.offset), 'ext ack offset');
 }
 
 /** Attributes visited per decode at most, and nesting levels followed (the decoders themselves go one level down). */
@@ -145,19 +144,19 @@ function walkAttributes(buf: Uint8Array, start: number, end: number, refusals: R
     const summary: unknown[] = [];
     for (const type of attrs.types().sort((x, y) => x - y)) {
       if (--budget.left < 0) break;
-      check(type >= 0 && type <= 0x3fff, `attribute type ${type} keeps its flag bits`);
+      invariant(type >= 0 && type <= 0x3fff, `attribute type ${type} keeps its flag bits`);
       const bytes = attrs.bytes(type)!;
       const at = bytes.byteOffset - buf.byteOffset;
-      check(bytes.buffer === buf.buffer && at >= start + 4 && at + bytes.length <= end, `attribute ${type} payload ${at}..${at + bytes.length} outside ${start}..${end}`);
-      check(attrs.size(type) === bytes.length && attrs.has(type), `attribute ${type} size`);
+      invariant(bytes.buffer === buf.buffer && at >= start + 4 && at + bytes.length <= end, `attribute ${type} payload ${at}..${at + bytes.length} outside ${start}..${end}`);
+      invariant(attrs.size(type) === bytes.length && attrs.has(type), `attribute ${type} size`);
       const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
       const u8 = attempt('Attributes.u8', () => attrs.u8(type), refusals);
       const u32 = attempt('Attributes.u32', () => attrs.u32(type), refusals);
       const i32 = attempt('Attributes.i32', () => attrs.i32(type), refusals);
-      check(bytes.length >= 1 ? u8 === bytes[0] : refused(u8), `u8 of ${bytes.length} bytes`);
-      check(bytes.length >= 4 ? u32 === dv.getUint32(0, HOST_LITTLE_ENDIAN) && i32 === dv.getInt32(0, HOST_LITTLE_ENDIAN) : refused(u32) && refused(i32), `u32/i32 of ${bytes.length} bytes`);
+      invariant(bytes.length >= 1 ? u8 === bytes[0] : refused(u8), `u8 of ${bytes.length} bytes`);
+      invariant(bytes.length >= 4 ? u32 === dv.getUint32(0, HOST_LITTLE_ENDIAN) && i32 === dv.getInt32(0, HOST_LITTLE_ENDIAN) : refused(u32) && refused(i32), `u32/i32 of ${bytes.length} bytes`);
       const text = attrs.string(type);
-      check(noNul(text), 'string attribute holds a NUL');
+      invariant(noNul(text), 'string attribute holds a NUL');
       const nested = bytes.length >= 4 && budget.left > 0 && depth < WALK_DEPTH ? walkAttributes(buf, at, at + bytes.length, refusals, budget, depth + 1) : undefined;
       summary.push([type, bytes.length, Buffer.from(bytes.subarray(0, 32)).toString('hex'), String(text).slice(0, 32), nested]);
     }
@@ -191,17 +190,17 @@ function decodeMessage(buf: Uint8Array, msg: NetlinkMessage, refusals: Refusals)
   const link = attempt('decodeLink', () => decodeLink(buf, msg), refusals);
   if (!refused(link)) checkLink(link);
   const linkIndex = attempt('linkIndexOf', () => linkIndexOf(buf, msg), refusals);
-  check(refused(linkIndex) || isS32(linkIndex), 'linkIndexOf');
+  invariant(refused(linkIndex) || isS32(linkIndex), 'linkIndexOf');
   const address = attempt('decodeAddress', () => decodeAddress(buf, msg), refusals);
   if (address !== undefined && !refused(address)) checkAddress(address);
   const addressIndex = attempt('addressIndexOf', () => addressIndexOf(buf, msg), refusals);
-  check(refused(addressIndex) || isU32(addressIndex), 'addressIndexOf');
+  invariant(refused(addressIndex) || isU32(addressIndex), 'addressIndexOf');
   const route = attempt('decodeRoute', () => decodeRoute(buf, msg), refusals);
   if (route !== undefined && !refused(route)) checkRoute(route);
   const error = attempt('parseErrorReply', () => parseErrorReply(buf, msg), refusals);
   if (!refused(error)) {
     checkErrorReply(error);
-    check(echoFits(buf, msg), 'parseErrorReply accepted an echoed request that runs past its message');
+    invariant(echoFits(buf, msg), 'parseErrorReply accepted an echoed request that runs past its message');
   }
   const family = familyHeaderLength(msg.type);
   const from = msg.payload + (family >= 0 ? family : 0);
@@ -224,10 +223,10 @@ function decodeDatagram(buf: Uint8Array, length: number): Datagram {
   }
   let expect = 0;
   for (const m of messages) {
-    check(m.start === expect && m.payload === m.start + 16 && m.end - m.start >= 16 && m.end <= length, `message ${m.start}..${m.end} out of place (expected at ${expect}, length ${length})`);
+    invariant(m.start === expect && m.payload === m.start + 16 && m.end - m.start >= 16 && m.end <= length, `message ${m.start}..${m.end} out of place (expected at ${expect}, length ${length})`);
     expect = m.start + Math.ceil((m.end - m.start) / 4) * 4;
   }
-  check(expect >= length, `parseMessages stopped at ${expect} of ${length}`);
+  invariant(expect >= length, `parseMessages stopped at ${expect} of ${length}`);
   let refusal: unknown;
   const results = messages.map((m) => {
     const refusals: Refusals = new Map();
@@ -279,8 +278,8 @@ export const netlinkReplyTarget: FuzzTarget<CoreCorpus> = {
     const b = placed(other, rng.int(40), slack, rng.bytes(64).map((x) => x | 0x80));
     const first = decodeDatagram(a, length);
     const second = decodeDatagram(b, length);
-    check(isDeepStrictEqual(comparable(first), comparable(second)), 'the result depends on bytes outside buf[0, length)');
-    check(Buffer.from(a.subarray(0, bytes.length)).equals(bytes) && Buffer.from(b.subarray(0, other.length)).equals(other), 'a decoder wrote to its input');
+    invariant(isDeepStrictEqual(comparable(first), comparable(second)), 'the result depends on bytes outside buf[0, length)');
+    invariant(Buffer.from(a.subarray(0, bytes.length)).equals(bytes) && Buffer.from(b.subarray(0, other.length)).equals(other), 'a decoder wrote to its input');
 
     if ('refused' in first) throw first.refused;
     // Each message alone, among random bytes: the same result as in place.
@@ -288,11 +287,11 @@ export const netlinkReplyTarget: FuzzTarget<CoreCorpus> = {
       const own = bytes.subarray(m.start, m.end);
       const alone = placed(own, rng.int(24), rng.int(8), rng.bytes(32));
       const r = decodeMessage(alone, { ...m, start: 0, payload: 16, end: own.length }, new Map());
-      check(isDeepStrictEqual(r, first.results[i]), `message ${i} (type ${m.type}) decodes differently on its own: something reads outside ${m.start}..${m.end}`);
+      invariant(isDeepStrictEqual(r, first.results[i]), `message ${i} (type ${m.type}) decodes differently on its own: something reads outside ${m.start}..${m.end}`);
     }
     if (first.refusal !== undefined) throw first.refusal;
   },
   finish() {
-    if (before !== undefined) check(deviceFds() === before, 'a TUN or NETLINK_ROUTE fd was opened by the run');
+    if (before !== undefined) invariant(deviceFds() === before, 'a TUN or NETLINK_ROUTE fd was opened by the run');
   },
 };

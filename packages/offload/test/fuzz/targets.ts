@@ -32,20 +32,11 @@ import {
 import { GuardedBuffers } from '../support/guarded-buffers.js';
 import { naiveSum } from '../support/naive-checksum.js';
 import { INTERESTING_U16, mutateBytes, mutateVirtioHeader } from './mutate.js';
-import type { Prng, FuzzTarget as SuiteTarget } from '@tunpipe/testkit';
+import { invariant, type Prng, type FuzzTarget as SuiteTarget } from '@tunpipe/testkit';
 import type { Corpus } from './seeds.js';
 
 /** One offload entry point: a testkit fuzz target over the offload corpus. */
 export type FuzzTarget = SuiteTarget<Corpus>;
-
-/** A violated invariant (as opposed to a documented TunError). */
-export class FuzzInvariantError extends Error {
-  override name = 'FuzzInvariantError';
-}
-
-function check(condition: boolean, message: string): asserts condition {
-  if (!condition) throw new FuzzInvariantError(message);
-}
 
 const READ_CODES = ['ERR_TUN_BAD_VIRTIO_HDR', 'ERR_TUN_BAD_TCP_HEADER', 'ERR_TUN_MALFORMED_PACKET', 'ERR_TUN_TOO_MANY_SEGMENTS', 'ERR_TUN_BUFFER_TOO_SMALL'];
 const VIEW_CODES = ['ERR_TUN_MALFORMED_PACKET', 'ERR_TUN_INVALID_ARGUMENT'];
@@ -96,10 +87,10 @@ let resplitBufs: Uint8Array[] | undefined;
 
 /** Checks that `segments` (from a successful read of `read`) are consistent. */
 function checkSegments(read: Uint8Array, hdr: VirtioNetHdr, bufs: readonly Uint8Array[], sizes: Int32Array | number[], offset: number, n: number): void {
-  check(n >= 1 && n <= Math.min(bufs.length, sizes.length), `count ${n} outside 1..room`);
-  for (let i = 0; i < n; i++) check(Number.isInteger(sizes[i]) && sizes[i] >= 0 && offset + sizes[i] <= bufs[i].length, `size ${sizes[i]} of segment ${i}`);
+  invariant(n >= 1 && n <= Math.min(bufs.length, sizes.length), `count ${n} outside 1..room`);
+  for (let i = 0; i < n; i++) invariant(Number.isInteger(sizes[i]) && sizes[i] >= 0 && offset + sizes[i] <= bufs[i].length, `size ${sizes[i]} of segment ${i}`);
   if (hdr.gsoType === VIRTIO_NET_HDR_GSO_NONE) {
-    check(n === 1 && sizes[0] === read.length - VIRTIO_NET_HDR_LEN, 'GSO_NONE yields the packet');
+    invariant(n === 1 && sizes[0] === read.length - VIRTIO_NET_HDR_LEN, 'GSO_NONE yields the packet');
     return;
   }
   // Every segment of a superpacket is a valid IP packet with valid checksums.
@@ -112,33 +103,33 @@ function checkSegments(read: Uint8Array, hdr: VirtioNetHdr, bufs: readonly Uint8
     const protocol = hdr.gsoType === 5 ? IpProtocol.UDP : IpProtocol.TCP;
     if (v6) {
       const ip = new Ipv6Packet(seg);
-      check(ip.length === seg.length, `segment ${i}: IPv6 payload length`);
+      invariant(ip.length === seg.length, `segment ${i}: IPv6 payload length`);
       const upper = ip.upperLayer();
-      check(upper !== undefined && upper.protocol === protocol, `segment ${i}: upper layer`);
+      invariant(upper !== undefined && upper.protocol === protocol, `segment ${i}: upper layer`);
       l4 = upper.offset;
       pseudo = ip.pseudoHeaderSum(protocol, seg.length - l4);
     } else {
       const ip = new Ipv4Packet(seg);
-      check(ip.totalLength === seg.length && ip.verifyChecksum(), `segment ${i}: IPv4 header`);
-      check(ip.protocol === protocol, `segment ${i}: protocol`);
+      invariant(ip.totalLength === seg.length && ip.verifyChecksum(), `segment ${i}: IPv4 header`);
+      invariant(ip.protocol === protocol, `segment ${i}: protocol`);
       l4 = ip.headerLength;
       pseudo = ip.pseudoHeaderSum();
     }
     if (protocol === IpProtocol.TCP) {
       const tcp = new TcpSegment(seg, l4, seg.length - l4);
-      check(tcp.verifyChecksum(pseudo), `segment ${i}: TCP checksum`);
-      check(tcp.payload.length <= hdr.gsoSize, `segment ${i}: payload above gso_size`);
+      invariant(tcp.verifyChecksum(pseudo), `segment ${i}: TCP checksum`);
+      invariant(tcp.payload.length <= hdr.gsoSize, `segment ${i}: payload above gso_size`);
       payloadTotal += tcp.payload.length;
     } else {
       const udp = new UdpDatagram(seg, l4, seg.length - l4);
-      check(udp.length === seg.length - l4 && udp.verifyChecksum(pseudo), `segment ${i}: UDP`);
-      check(udp.payload.length <= hdr.gsoSize, `segment ${i}: payload above gso_size`);
+      invariant(udp.length === seg.length - l4 && udp.verifyChecksum(pseudo), `segment ${i}: UDP`);
+      invariant(udp.payload.length <= hdr.gsoSize, `segment ${i}: payload above gso_size`);
       payloadTotal += udp.payload.length;
     }
-    if (i < n - 1) check(seg.length === sizes[0], `segment ${i}: only the last may be short`);
+    if (i < n - 1) invariant(seg.length === sizes[0], `segment ${i}: only the last may be short`);
   }
   const headers = sizes[0] - Math.min(hdr.gsoSize, payloadTotal);
-  check(payloadTotal === read.length - VIRTIO_NET_HDR_LEN - headers, 'payload bytes are conserved');
+  invariant(payloadTotal === read.length - VIRTIO_NET_HDR_LEN - headers, 'payload bytes are conserved');
 }
 
 const virtioRead: FuzzTarget = {
@@ -153,13 +144,13 @@ const virtioRead: FuzzTarget = {
     try {
       n = handleVirtioRead(read, out.bufs, sizes, offset);
     } catch (e) {
-      check(out.intact(), 'guards overwritten before an error');
-      check(allZero(out.bufs), 'output written before an error');
+      invariant(out.intact(), 'guards overwritten before an error');
+      invariant(allZero(out.bufs), 'output written before an error');
       throw e;
     } finally {
-      check(equalBytes(read, before), 'input modified');
+      invariant(equalBytes(read, before), 'input modified');
     }
-    check(out.intact(), 'guards overwritten');
+    invariant(out.intact(), 'guards overwritten');
     checkSegments(read, decodeVirtioNetHdr(read), out.bufs, sizes, offset, n);
   },
 };
@@ -181,11 +172,11 @@ const splitGsoTarget: FuzzTarget = {
     try {
       n = splitGso(packet, hdr, out.bufs, sizes, offset);
     } catch (e) {
-      check(allZero(out.bufs), 'output written before an error');
+      invariant(allZero(out.bufs), 'output written before an error');
       throw e;
     } finally {
-      check(out.intact(), 'guards overwritten');
-      check(equalBytes(read, before), 'input modified');
+      invariant(out.intact(), 'guards overwritten');
+      invariant(equalBytes(read, before), 'input modified');
     }
     checkSegments(read, hdr, out.bufs, sizes, offset, n);
   },
@@ -226,20 +217,20 @@ const groTarget: FuzzTarget = {
     // Sometimes the caller vouches for some checksums (as for its own split segments): GRO skips verifying those.
     const checksumsValid = rng.chance(0.3) ? Uint8Array.from(batch, () => rng.int(2)) : undefined;
     const written = handleGro(out.bufs, lengths, offset, new GroTable(rng.range(1, 200)), { udp, tcp, checksumsValid });
-    check(out.intact(), 'guards overwritten');
+    invariant(out.intact(), 'guards overwritten');
     for (let i = 0; i < batch.length; i++) {
-      for (let k = 0; k < offset - VIRTIO_NET_HDR_LEN; k++) check(out.bufs[i][k] === 0x5a, `bytes before the virtio header of ${i} changed`);
+      for (let k = 0; k < offset - VIRTIO_NET_HDR_LEN; k++) invariant(out.bufs[i][k] === 0x5a, `bytes before the virtio header of ${i} changed`);
     }
     for (let k = 0; k < written.length; k++) {
       const i = written[k];
-      check(Number.isInteger(i) && i >= 0 && i < batch.length, `index ${i} out of range`);
-      check(k === 0 || i > written[k - 1], `index ${i} repeated or out of order`);
-      check(lengths[i] >= batch[i].length && offset + lengths[i] <= out.bufs[i].length, `length of ${i}`);
+      invariant(Number.isInteger(i) && i >= 0 && i < batch.length, `index ${i} out of range`);
+      invariant(k === 0 || i > written[k - 1], `index ${i} repeated or out of order`);
+      invariant(lengths[i] >= batch[i].length && offset + lengths[i] <= out.bufs[i].length, `length of ${i}`);
       const hdr = decodeVirtioNetHdr(out.bufs[i], undefined, offset - VIRTIO_NET_HDR_LEN);
       const read = out.bufs[i].subarray(offset - VIRTIO_NET_HDR_LEN, offset + lengths[i]);
       if (hdr.gsoType === VIRTIO_NET_HDR_GSO_NONE) {
-        check(hdr.flags === 0 && hdr.hdrLen === 0 && hdr.gsoSize === 0 && hdr.csumStart === 0 && hdr.csumOffset === 0, `header of ${i} not zeroed`);
-        check(lengths[i] === batch[i].length, `uncoalesced ${i} changed length`);
+        invariant(hdr.flags === 0 && hdr.hdrLen === 0 && hdr.gsoSize === 0 && hdr.csumStart === 0 && hdr.csumOffset === 0, `header of ${i} not zeroed`);
+        invariant(lengths[i] === batch[i].length, `uncoalesced ${i} changed length`);
         continue;
       }
       // A coalesced packet must split cleanly into valid segments.
@@ -248,7 +239,7 @@ const groTarget: FuzzTarget = {
       const n = handleVirtioRead(read, resplitBufs, sizes, 0);
       checkSegments(read, hdr, resplitBufs, sizes, 0, n);
     }
-    if (batch.length > 0) check(written[0] === 0, 'the first packet is always written');
+    if (batch.length > 0) invariant(written[0] === 0, 'the first packet is always written');
   },
 };
 
@@ -298,13 +289,13 @@ function viewTarget(name: string, View: ViewConstructor, l4Offsets: readonly num
         else if (typeof desc.value === 'function' && /^(verify|upperLayer|pseudoHeaderSum)/.test(key)) {
           value = key === 'pseudoHeaderSum' && View === Ipv6Packet ? (view[key] as (a: number, b: number) => unknown)(6, 20) : (view[key] as (a?: number) => unknown)(0);
         } else continue;
-        if (typeof value === 'number') check(Number.isFinite(value) && value >= 0, `${name}.${key} = ${value}`);
+        if (typeof value === 'number') invariant(Number.isFinite(value) && value >= 0, `${name}.${key} = ${value}`);
         if (value instanceof Uint8Array) {
           const start = value.byteOffset - bytes.byteOffset;
-          check(start >= offset && start + value.length <= offset + length, `${name}.${key} runs outside the packet`);
+          invariant(start >= offset && start + value.length <= offset + length, `${name}.${key} runs outside the packet`);
         }
       }
-      if (reads.max >= 0) check(reads.min >= offset && reads.max < offset + length, `${name} read index ${reads.min}..${reads.max} outside ${offset}..${offset + length}`);
+      if (reads.max >= 0) invariant(reads.min >= offset && reads.max < offset + length, `${name} read index ${reads.min}..${reads.max} outside ${offset}..${offset + length}`);
     },
   };
 }
@@ -322,8 +313,8 @@ const completeChecksumTarget: FuzzTarget = {
     frame.set(read);
     const length = rng.chance(0.8) ? read.length - VIRTIO_NET_HDR_LEN : rng.range(0, read.length);
     completeChecksum(frame, hdr, VIRTIO_NET_HDR_LEN, length);
-    check(backing.intact(), 'guards overwritten');
-    check(frame.subarray(0, VIRTIO_NET_HDR_LEN).every((b, i) => b === read[i]), 'bytes before the packet changed');
+    invariant(backing.intact(), 'guards overwritten');
+    invariant(frame.subarray(0, VIRTIO_NET_HDR_LEN).every((b, i) => b === read[i]), 'bytes before the packet changed');
     if (hdr.flags & 1) {
       // The field held the partial (pseudo-header) sum; with it, the region now verifies.
       // (Only for an even csum_offset: an odd one pairs the field's bytes across
@@ -334,10 +325,10 @@ const completeChecksumTarget: FuzzTarget = {
       const sum = naiveSum(frame, VIRTIO_NET_HDR_LEN + hdr.csumStart, VIRTIO_NET_HDR_LEN + length);
       let total = sum + partial;
       if (total > 0xffff) total = (total & 0xffff) + 1;
-      check((hdr.csumOffset & 1) === 1 || total === 0xffff, 'the completed checksum does not verify');
-      check(onesComplementSum(frame, VIRTIO_NET_HDR_LEN + hdr.csumStart, VIRTIO_NET_HDR_LEN + length) === sum, 'fast and naive sums differ');
+      invariant((hdr.csumOffset & 1) === 1 || total === 0xffff, 'the completed checksum does not verify');
+      invariant(onesComplementSum(frame, VIRTIO_NET_HDR_LEN + hdr.csumStart, VIRTIO_NET_HDR_LEN + length) === sum, 'fast and naive sums differ');
     } else {
-      check(equalBytes(frame, read), 'changed without NEEDS_CSUM');
+      invariant(equalBytes(frame, read), 'changed without NEEDS_CSUM');
     }
   },
 };

@@ -19,7 +19,7 @@
 import { readdirSync } from 'node:fs';
 import { Device, DeviceBuilder, isTunError } from '@tunpipe/core';
 import { QueueWorkerPool, MAX_RING_BYTES } from '@tunpipe/linux-mq';
-import { deviceFds, type FuzzTarget, type Prng } from '@tunpipe/testkit';
+import { invariant, deviceFds, type FuzzTarget, type Prng } from '@tunpipe/testkit';
 import { checkTunOptions, type OpenTunOptions } from '../../src/open-tun.js';
 import type { StreamsCorpus } from './seeds.js';
 
@@ -227,15 +227,6 @@ function describeOptions(options: Record<string, unknown>): string {
   });
 }
 
-/** A violated invariant (as opposed to a documented refusal). */
-class FuzzInvariantError extends Error {
-  override name = 'FuzzInvariantError';
-}
-
-function check(condition: boolean, message: string): asserts condition {
-  if (!condition) throw new FuzzInvariantError(message);
-}
-
 /** The verdict of one check: undefined when accepted, else the error. */
 function verdict(options: Record<string, unknown>): unknown {
   try {
@@ -260,18 +251,18 @@ export const openTunOptionsTarget: FuzzTarget<StreamsCorpus> = {
     const first = verdict(g.options);
     const again = verdict(g.options);
     if (first !== undefined) {
-      check(isTunError(first), `refused with something other than a TunError: ${String(first)}`);
-      check(isTunError(again) && again.code === first.code && again.message === first.message, 'a second check of the same object gave another verdict');
-      check(g.causes.length > 0, `refused although every value is valid: ${first.code}: ${first.message}`);
-      check(g.causes.includes(first.code), `refused with ${first.code} (${first.message}), expected ${g.causes.join(' | ')}`);
+      invariant(isTunError(first), `refused with something other than a TunError: ${String(first)}`);
+      invariant(isTunError(again) && again.code === first.code && again.message === first.message, 'a second check of the same object gave another verdict');
+      invariant(g.causes.length > 0, `refused although every value is valid: ${first.code}: ${first.message}`);
+      invariant(g.causes.includes(first.code), `refused with ${first.code} (${first.message}), expected ${g.causes.join(' | ')}`);
       throw first;
     }
-    check(again === undefined, 'a second check of the same object gave another verdict');
-    check(g.causes.length === 0, `accepted, expected a refusal with ${g.causes.join(' | ')}`);
+    invariant(again === undefined, 'a second check of the same object gave another verdict');
+    invariant(g.causes.length === 0, `accepted, expected a refusal with ${g.causes.join(' | ')}`);
   },
   finish() {
     if (before === undefined) return;
-    check(deviceFds() === before.deviceFds, 'a /dev/net/tun or NETLINK_ROUTE fd was opened');
-    check(JSON.stringify(readdirSync('/sys/class/net').sort()) === JSON.stringify(before.links), 'a link appeared or went away');
+    invariant(deviceFds() === before.deviceFds, 'a /dev/net/tun or NETLINK_ROUTE fd was opened');
+    invariant(JSON.stringify(readdirSync('/sys/class/net').sort()) === JSON.stringify(before.links), 'a link appeared or went away');
   },
 };

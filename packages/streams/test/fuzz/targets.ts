@@ -30,7 +30,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { openTunOptionsTarget } from './open-tun-options-target.js';
 import { isTunError } from '@tunpipe/offload';
-import { mutateBytes, type FuzzTarget, type Prng } from '@tunpipe/testkit';
+import { invariant, FuzzInvariantError, mutateBytes, type FuzzTarget, type Prng } from '@tunpipe/testkit';
 import { StreamErrorCode } from '../../src/error-codes.js';
 import { FRAME_PREFIX_LEN, FrameBodyCodec } from '../../src/frame-format.js';
 import { PacketView, type Packet } from '../../src/packet.js';
@@ -50,15 +50,6 @@ import {
 import { decodeChunks } from '../frame-driver.js';
 import { readAll, readableFrom, splitAt } from '../web-stream-io.js';
 import type { PcapCase, StreamsCorpus } from './seeds.js';
-
-/** A violated invariant (as opposed to a documented TunError). */
-export class FuzzInvariantError extends Error {
-  override name = 'FuzzInvariantError';
-}
-
-function check(condition: boolean, message: string): asserts condition {
-  if (!condition) throw new FuzzInvariantError(message);
-}
 
 /** Byte offsets worth hitting in a frame: the length prefix and the first body bytes (map header, keys). */
 const FRAME_FIELDS = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
@@ -148,7 +139,7 @@ function walkFrames(bytes: Uint8Array, maxFrameSize: number, skip: boolean, code
     try {
       out.packets.push(codec.decodeBody(bytes.slice(pos, pos + length)));
     } catch (err) {
-      check((err as { code?: unknown }).code === StreamErrorCode.FRAME_MALFORMED, `body decode threw ${String(err)}`);
+      invariant((err as { code?: unknown }).code === StreamErrorCode.FRAME_MALFORMED, `body decode threw ${String(err)}`);
       if (!skip) return { ...out, error: StreamErrorCode.FRAME_MALFORMED };
       out.skippedMalformed++;
     }
@@ -188,19 +179,19 @@ const decodeFramesTarget: FuzzTarget<StreamsCorpus> = {
     if (codec === undefined) oracleCodecs.set(maxFrameSize, (codec = new FrameBodyCodec(maxFrameSize)));
     const expected = walkFrames(bytes, maxFrameSize, onError === 'skip', codec);
     const run = await decodeChunks(splitAt(bytes, cuts), { maxFrameSize, onError });
-    check(run.maxBuffered <= maxFrameSize + FRAME_PREFIX_LEN, `buffered ${run.maxBuffered} bytes with maxFrameSize ${maxFrameSize}`);
+    invariant(run.maxBuffered <= maxFrameSize + FRAME_PREFIX_LEN, `buffered ${run.maxBuffered} bytes with maxFrameSize ${maxFrameSize}`);
     const code = (run.error as { code?: string } | undefined)?.code;
-    check(code === expected.error, `stream ended with ${String(run.error)}, the one-piece walk with ${String(expected.error)}`);
+    invariant(code === expected.error, `stream ended with ${String(run.error)}, the one-piece walk with ${String(expected.error)}`);
     // An erroring stream may lose packets still queued in its readable side: a prefix must arrive.
-    if (expected.error === undefined) check(run.packets.length === expected.packets.length, `${run.packets.length} packets, expected ${expected.packets.length}`);
-    else check(run.packets.length <= expected.packets.length, `${run.packets.length} packets, at most ${expected.packets.length} expected`);
-    run.packets.forEach((p, i) => check(samePacket(p, expected.packets[i]!), `packet ${i} differs from the one-piece decode`));
+    if (expected.error === undefined) invariant(run.packets.length === expected.packets.length, `${run.packets.length} packets, expected ${expected.packets.length}`);
+    else invariant(run.packets.length <= expected.packets.length, `${run.packets.length} packets, at most ${expected.packets.length} expected`);
+    run.packets.forEach((p, i) => invariant(samePacket(p, expected.packets[i]!), `packet ${i} differs from the one-piece decode`));
     if (onError === 'skip') {
-      check(run.stats.skippedMalformed === expected.skippedMalformed, `skippedMalformed ${run.stats.skippedMalformed}, expected ${expected.skippedMalformed}`);
-      check(run.stats.skippedOversized === expected.skippedOversized, `skippedOversized ${run.stats.skippedOversized}, expected ${expected.skippedOversized}`);
-      check(run.stats.frames === expected.packets.length, `frames ${run.stats.frames}, expected ${expected.packets.length}`);
+      invariant(run.stats.skippedMalformed === expected.skippedMalformed, `skippedMalformed ${run.stats.skippedMalformed}, expected ${expected.skippedMalformed}`);
+      invariant(run.stats.skippedOversized === expected.skippedOversized, `skippedOversized ${run.stats.skippedOversized}, expected ${expected.skippedOversized}`);
+      invariant(run.stats.frames === expected.packets.length, `frames ${run.stats.frames}, expected ${expected.packets.length}`);
     }
-    check(run.stats.bytes === bytes.length || run.error !== undefined, `consumed ${run.stats.bytes} of ${bytes.length} bytes`);
+    invariant(run.stats.bytes === bytes.length || run.error !== undefined, `consumed ${run.stats.bytes} of ${bytes.length} bytes`);
     if (run.error !== undefined) throw run.error;
   },
 };
@@ -226,9 +217,9 @@ const frameBodyTarget: FuzzTarget<StreamsCorpus> = {
     }
     input.bytes = body;
     const packet = bodyCodec.decodeBody(body);
-    check(packet.data instanceof Uint8Array, 'data is bytes');
-    check(Number.isInteger(packet.queue) && packet.queue >= 0 && packet.queue <= 0xffff_ffff, `queue ${packet.queue}`);
-    check(packet.timestamp === undefined || (packet.timestamp >= 0n && packet.timestamp < 1n << 64n), `timestamp ${String(packet.timestamp)}`);
+    invariant(packet.data instanceof Uint8Array, 'data is bytes');
+    invariant(Number.isInteger(packet.queue) && packet.queue >= 0 && packet.queue <= 0xffff_ffff, `queue ${packet.queue}`);
+    invariant(packet.timestamp === undefined || (packet.timestamp >= 0n && packet.timestamp < 1n << 64n), `timestamp ${String(packet.timestamp)}`);
     let again: Packet;
     try {
       const frame = bodyCodec.encodeFrame(packet, 4 * BODY_MAX);
@@ -236,7 +227,7 @@ const frameBodyTarget: FuzzTarget<StreamsCorpus> = {
     } catch (err) {
       throw new FuzzInvariantError(`an accepted body does not encode and decode again: ${String(err)}`);
     }
-    check(samePacket(packet, again), 'decode(encode(decode(body))) differs from decode(body)');
+    invariant(samePacket(packet, again), 'decode(encode(decode(body))) differs from decode(body)');
   },
 };
 
@@ -302,19 +293,19 @@ const encodeFrameTarget: FuzzTarget<StreamsCorpus> = {
     input.note = `queue ${queue}, hdr ${JSON.stringify(hdr)}, t ${String(timestamp)}, meta ${typeof meta}`;
     const frame = bodyCodec.encodeFrame(new PacketView(data, queue, hdr, timestamp, meta), BODY_MAX);
     // Encoded: it must decode to the same packet, and survive another round unchanged.
-    check(new DataView(frame.buffer, frame.byteOffset).getUint32(0) === frame.length - FRAME_PREFIX_LEN, 'length prefix');
+    invariant(new DataView(frame.buffer, frame.byteOffset).getUint32(0) === frame.length - FRAME_PREFIX_LEN, 'length prefix');
     let back: Packet;
     try {
       back = bodyCodec.decodeBody(frame.slice(FRAME_PREFIX_LEN));
     } catch (err) {
       throw new FuzzInvariantError(`an encoded frame does not decode: ${String(err)}`);
     }
-    check(Buffer.from(back.data).equals(data) && back.queue === queue, 'data and queue');
-    check(isDeepStrictEqual(back.virtioHeader, hdr), 'virtio header');
-    check(back.timestamp === timestamp, 'timestamp');
+    invariant(Buffer.from(back.data).equals(data) && back.queue === queue, 'data and queue');
+    invariant(isDeepStrictEqual(back.virtioHeader, hdr), 'virtio header');
+    invariant(back.timestamp === timestamp, 'timestamp');
     const again = bodyCodec.decodeBody(bodyCodec.encodeFrame(back, BODY_MAX).slice(FRAME_PREFIX_LEN));
-    check(sameScalars(meta, back.meta), 'a bigint or Date in meta came back changed');
-    check(samePacket(back, again), 'a decoded packet does not encode to itself');
+    invariant(sameScalars(meta, back.meta), 'a bigint or Date in meta came back changed');
+    invariant(samePacket(back, again), 'a decoded packet does not encode to itself');
   },
 };
 
@@ -338,8 +329,8 @@ const parseHeadersTarget: FuzzTarget<StreamsCorpus> = {
       reported = err;
       reports++;
     });
-    check(counters.parsed + counters.malformed + counters.nonIp === 1, `one counter per packet: ${JSON.stringify(counters)}`);
-    check(reports === counters.malformed && (reports === 0 || isTunError(reported)), 'each malformed packet reported once, with a TunError');
+    invariant(counters.parsed + counters.malformed + counters.nonIp === 1, `one counter per packet: ${JSON.stringify(counters)}`);
+    invariant(reports === counters.malformed && (reports === 0 || isTunError(reported)), 'each malformed packet reported once, with a TunError');
     if (headers === undefined) return;
     // Parsed: every header getter answers, and the views lie inside the packet.
     for (const view of [headers.ethernet, headers.ip, headers.tcp, headers.udp, headers.icmpv4, headers.icmpv6]) {
@@ -349,14 +340,14 @@ const parseHeadersTarget: FuzzTarget<StreamsCorpus> = {
         const get = Object.getOwnPropertyDescriptor(proto, key)?.get;
         if (get === undefined) continue;
         const value: unknown = get.call(view);
-        if (typeof value === 'number') check(Number.isFinite(value) && value >= 0, `${view.constructor.name}.${key} = ${value}`);
+        if (typeof value === 'number') invariant(Number.isFinite(value) && value >= 0, `${view.constructor.name}.${key} = ${value}`);
         if (value instanceof Uint8Array && value.buffer === bytes.buffer) {
-          check(value.byteOffset >= bytes.byteOffset && value.byteOffset + value.length <= bytes.byteOffset + bytes.length, `${view.constructor.name}.${key} outside the packet`);
+          invariant(value.byteOffset >= bytes.byteOffset && value.byteOffset + value.length <= bytes.byteOffset + bytes.length, `${view.constructor.name}.${key} outside the packet`);
         }
       }
     }
-    check(typeof flowKeyOf(headers) === 'string' && typeof flowKeyOf(headers, { bidirectional: true }) === 'string', 'a flow key');
-    check(typeof headersMatch(headers, { protocol: rng.pick(['tcp', 'udp', 'icmp', 47] as const), port: rng.int(65536) }) === 'boolean', 'a filter verdict');
+    invariant(typeof flowKeyOf(headers) === 'string' && typeof flowKeyOf(headers, { bidirectional: true }) === 'string', 'a flow key');
+    invariant(typeof headersMatch(headers, { protocol: rng.pick(['tcp', 'udp', 'icmp', 47] as const), port: rng.int(65536) }) === 'boolean', 'a filter verdict');
   },
 };
 
@@ -417,7 +408,7 @@ export async function writePcapScenario(s: PcapScenario, writer: PcapWriter): Pr
   if (s.tap) {
     const packets = s.packets.map((p) => new PacketView(PATTERN.subarray(0, p.size), 0, undefined, p.timestamp));
     const out = await readAll(readableFrom(packets).pipeThrough(pcapTap(writer)));
-    check(out.length === packets.length && out.every((p, i) => p === packets[i]), 'pcapTap passes every packet on, in order');
+    invariant(out.length === packets.length && out.every((p, i) => p === packets[i]), 'pcapTap passes every packet on, in order');
     for (const p of s.packets) written.push({ size: p.size, ts: p.timestamp ?? CLOCK_NS });
     return { written, dropped };
   }
@@ -447,36 +438,36 @@ export function pcapWriterOptions(s: PcapScenario): ConstructorParameters<typeof
 function checkPcap(file: Uint8Array, s: PcapScenario, written: readonly { size: number; ts: bigint }[], stats: PcapWriterStats, dropped: number): void {
   const v = new DataView(file.buffer, file.byteOffset, file.byteLength);
   const nano = s.options.precision === 'nano';
-  check(file.length >= PCAP_GLOBAL_HEADER_LEN, 'file shorter than the global header');
-  check(v.getUint32(0, true) === (nano ? PCAP_MAGIC_NANOS : PCAP_MAGIC_MICROS), 'magic');
-  check(v.getUint16(4, true) === 2 && v.getUint16(6, true) === 4, 'version 2.4');
-  check(v.getInt32(8, true) === 0 && v.getUint32(12, true) === 0, 'thiszone, sigfigs');
-  check(v.getUint32(16, true) === s.options.snaplen, 'snaplen');
-  check(v.getUint32(20, true) === (s.options.linkType === 'raw' ? 101 : 1), 'linktype');
+  invariant(file.length >= PCAP_GLOBAL_HEADER_LEN, 'file shorter than the global header');
+  invariant(v.getUint32(0, true) === (nano ? PCAP_MAGIC_NANOS : PCAP_MAGIC_MICROS), 'magic');
+  invariant(v.getUint16(4, true) === 2 && v.getUint16(6, true) === 4, 'version 2.4');
+  invariant(v.getInt32(8, true) === 0 && v.getUint32(12, true) === 0, 'thiszone, sigfigs');
+  invariant(v.getUint32(16, true) === s.options.snaplen, 'snaplen');
+  invariant(v.getUint32(20, true) === (s.options.linkType === 'raw' ? 101 : 1), 'linktype');
   let pos = PCAP_GLOBAL_HEADER_LEN;
   let truncated = 0;
   for (let i = 0; i < written.length; i++) {
     const { size, ts } = written[i]!;
-    check(file.length - pos >= PCAP_RECORD_HEADER_LEN, `record ${i}: header cut off at ${pos}`);
+    invariant(file.length - pos >= PCAP_RECORD_HEADER_LEN, `record ${i}: header cut off at ${pos}`);
     const sec = v.getUint32(pos, true);
     const frac = v.getUint32(pos + 4, true);
     const incl = v.getUint32(pos + 8, true);
     const orig = v.getUint32(pos + 12, true);
     const expectedIncl = Math.min(size, s.options.snaplen);
-    check(incl === expectedIncl && orig === size, `record ${i}: incl ${incl} orig ${orig} for ${size} bytes, snaplen ${s.options.snaplen}`);
-    check(incl <= orig && incl <= PCAP_MAX_SNAPLEN, `record ${i}: incl_len within limits`);
-    check(frac < (nano ? 1_000_000_000 : 1_000_000), `record ${i}: fraction ${frac}`);
+    invariant(incl === expectedIncl && orig === size, `record ${i}: incl ${incl} orig ${orig} for ${size} bytes, snaplen ${s.options.snaplen}`);
+    invariant(incl <= orig && incl <= PCAP_MAX_SNAPLEN, `record ${i}: incl_len within limits`);
+    invariant(frac < (nano ? 1_000_000_000 : 1_000_000), `record ${i}: fraction ${frac}`);
     const seconds = ts / 1_000_000_000n;
     const ns = Number(ts % 1_000_000_000n);
-    check(sec === Number(seconds & 0xffff_ffffn) && frac === (nano ? ns : Math.floor(ns / 1000)), `record ${i}: timestamp ${sec}.${frac} for ${ts} ns`);
+    invariant(sec === Number(seconds & 0xffff_ffffn) && frac === (nano ? ns : Math.floor(ns / 1000)), `record ${i}: timestamp ${sec}.${frac} for ${ts} ns`);
     pos += PCAP_RECORD_HEADER_LEN;
-    check(file.length - pos >= incl, `record ${i}: data cut off`);
-    check(Buffer.from(file.buffer, file.byteOffset + pos, incl).equals(PATTERN.subarray(0, incl)), `record ${i}: data differs`);
+    invariant(file.length - pos >= incl, `record ${i}: data cut off`);
+    invariant(Buffer.from(file.buffer, file.byteOffset + pos, incl).equals(PATTERN.subarray(0, incl)), `record ${i}: data differs`);
     pos += incl;
     if (incl < size) truncated++;
   }
-  check(pos === file.length, `${file.length - pos} bytes after the last record`);
-  check(stats.packets === written.length && stats.bytes === file.length && stats.truncated === truncated && stats.dropped === dropped, `stats ${JSON.stringify(stats)} vs ${written.length} records, ${file.length} bytes, ${truncated} truncated, ${dropped} dropped`);
+  invariant(pos === file.length, `${file.length - pos} bytes after the last record`);
+  invariant(stats.packets === written.length && stats.bytes === file.length && stats.truncated === truncated && stats.dropped === dropped, `stats ${JSON.stringify(stats)} vs ${written.length} records, ${file.length} bytes, ${truncated} truncated, ${dropped} dropped`);
 }
 
 const pcapWriterTarget: FuzzTarget<StreamsCorpus> = {
