@@ -74,7 +74,6 @@ export function ringBytes(slots: number, capacity: number, which: 'RX' | 'TX'): 
   return bytes;
 }
 
-
 /**
  * The handler module as a URL. A `file:` module must exist now (ERR_TUN_HANDLER
  * otherwise), so a misspelt path is refused before anything is built; whether

@@ -18,8 +18,8 @@
  */
 import { Worker } from 'node:worker_threads';
 import { sys, check, Device, DeviceBuilder, IoUring, constants as C } from '@tunpipe/core';
-import { TunError, IDEAL_BATCH_SIZE, forgetRecentViews } from '@tunpipe/offload';
-import { SlotRing, RingState, RingFailure, TAIL, nextPowerOfTwo, slotRingByteLength } from './slot-ring.js';
+import { TunError, forgetRecentViews } from '@tunpipe/offload';
+import { SlotRing, RingState, RingFailure, TAIL } from './slot-ring.js';
 import { QueueControl, STOP, REQ_SEQ, REQ_OP, DONE_SEQ, RESULT, LIFE, QueueOp, WorkerLife } from './queue-control.js';
 import { Doorbell } from './doorbell.js';
 import { StatsTable, type QueueStats, type StatTotals } from './queue-stats.js';
@@ -29,11 +29,10 @@ import type { PacketBatch } from './packet-batch.js';
 import { channels } from './diagnostics.js';
 import { currentThreadCpus } from './cpu-affinity.js';
 import { waitAsync } from './wait-async.js';
-import { MAX_FORWARD_DEVICE } from './verdict.js';
 import { openNowaitRing, type ReadPath } from './uring-reads.js';
 import type { ReadsOption } from './uring-reads.js';
 import type { QueueWorkerPool } from './worker-pool.js';
-import { invalid, positiveInt, ringBytes, resolveQueueOptions, type SetConfig } from './queue-options.js';
+import { invalid, ringBytes, resolveQueueOptions, type SetConfig } from './queue-options.js';
 import { RxRedirect, type RedirectOptions } from './rx-redirect.js';
 import { trimArenasSoon } from './arena-trim.js';
 import type {
@@ -270,8 +269,7 @@ export class QueueSet implements AsyncDisposable {
       const superSlots = dev.vnetHdr && keep;
       const rxCapacity = config.rxCapacity ?? (superSlots ? 65536 : defaultPacketCapacity(dev));
       const rxSlots = config.rxSlots ?? (superSlots ? 256 : 1024);
-      positiveInt(rxSlots, 'rxSlots', 1 << 20);
-      positiveInt(rxCapacity, 'rxPacketCapacity', 65536);
+      // Given sizes were checked by resolveQueueOptions; the ring is checked here with the device's defaults.
       ringBytes(rxSlots, rxCapacity, 'RX');
       return fds[d]!.map((fd, q) => ({
         device: d,
