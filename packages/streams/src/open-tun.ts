@@ -168,9 +168,11 @@ interface OpenTunPlan {
 }
 
 /**
- * Checks every option of `openTun` (the device fields, queue and stream
- * settings, routes); opens nothing. Only undefined means "not given": null is
- * refused like any other value an option does not take.
+ * Checks `openTun`'s own options (the device fields, stream settings, routes)
+ * and assembles the queue options; opens nothing. The queue options and the
+ * builder's rules between options are checked by `openQueues` and `build()`
+ * before anything exists (and by `checkTunOptions`). Only undefined means "not
+ * given": null is refused like any other value an option does not take.
  */
 function planOpenTun(options: OpenTunOptions): OpenTunPlan {
   if (typeof options !== 'object' || options === null) throw invalid('options must be an object');
@@ -200,7 +202,6 @@ function planOpenTun(options: OpenTunOptions): OpenTunPlan {
   const maxBatch = options.maxBatch === undefined ? 256 : options.maxBatch;
 
   const spec = options.device !== undefined ? options.device : options.builder !== undefined ? options.builder : builderFromOptions(options);
-  if (spec instanceof DeviceBuilder) spec.check();
   const queueOptions: OpenQueuesOptions = {
     devices: [spec],
     queues: options.queues,
@@ -221,7 +222,6 @@ function planOpenTun(options: OpenTunOptions): OpenTunPlan {
     statsInterval: options.statsInterval,
     workerPool: options.workerPool,
   };
-  checkQueueOptions(queueOptions);
   return { queueOptions, routes: routes as string[], cursor: { copy, retain, maxBatch, timestamps, spin }, txQueue, fusePipes };
 }
 
@@ -231,7 +231,10 @@ function planOpenTun(options: OpenTunOptions): OpenTunPlan {
  * can report (a name in use, missing privileges) still come from `openTun`.
  */
 export function checkTunOptions(options: OpenTunOptions): void {
-  planOpenTun(options);
+  const { queueOptions } = planOpenTun(options);
+  const spec = queueOptions.devices[0];
+  if (spec instanceof DeviceBuilder) spec.check();
+  checkQueueOptions(queueOptions);
 }
 
 /** Opens a device as streams; see the file comment. Throws TunError (invalid options, device or worker failures). */
