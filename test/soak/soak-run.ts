@@ -212,7 +212,7 @@ export async function runSoak(ctx: TestContext, options: SoakOptions): Promise<S
   }
   // Threads of the warm-up's pool exit a little after it closed.
   const before = warmed ? await settle(cold) : cold;
-  const baselineRss = await reduceHeap();
+  const baselineRss = warmed ? await reduceHeap() : coldRss;
   const memory: MemorySnapshot[] = [];
   const snapshot = async (label: string): Promise<void> => {
     await settleBuffers(before);
